@@ -1,0 +1,41 @@
+# Front door of the project. Every target creates .venv from the lock file if needed.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CYCLE ?= demo
+
+.PHONY: install test report demo-data lab benchmark clean-reports help
+
+help:
+	@echo "make test    - install pinned dependencies and run the test suite"
+	@echo "make report  - generate the synthetic demo data and render the demo review cycle"
+	@echo "make lab     - open JupyterLab with the project's kernel"
+	@echo "make benchmark - run the benchmark scripts and print their figures"
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name sendlib --display-name "Python (sendlib)" >/dev/null
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+demo-data: $(STAMP)
+	@test -f data/raw/demo/manifest.json || $(BIN)/sendlib demo-data data/raw/demo
+
+report: demo-data
+	$(BIN)/sendlib run-cycle $(CYCLE)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+benchmark: $(STAMP)
+	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean-reports:
+	rm -rf reports/*/ data/processed/*/

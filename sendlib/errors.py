@@ -1,0 +1,26 @@
+"""Exceptions for mistakes a user can fix. The CLI prints them as one line and exits 2."""
+from __future__ import annotations
+
+
+class SendlibInputError(Exception):
+    """An input the user supplied cannot be used.
+
+    The message names the file (and where known the row and column) and says what to do.
+    """
+
+    def __init__(self, message: str, *, file: str | None = None, row: int | None = None,
+                 column: str | None = None, hint: str | None = None):
+        self.file, self.row, self.column, self.hint = file, row, column, hint
+        where = ", ".join(p for p in (
+            f"file {file}" if file else "",
+            f"row {row}" if row is not None else "",
+            f"column {column}" if column else "",
+        ) if p)
+        text = f"{where}: {message}" if where else message
+        if hint:
+            text = f"{text} ({hint})"
+        super().__init__(text)
+
+
+class ConfigError(SendlibInputError):
+    """A review-cycle configuration is missing or inconsistent."""

@@ -1,0 +1,82 @@
+"""The repository keeps its promises: pinned environment, notebooks without outputs, no data in git."""
+from __future__ import annotations
+
+import re
+import subprocess
+
+import yaml
+
+from sendlib import repo_checks
+from tests.conftest import ROOT
+
+
+def _lock() -> dict[str, str]:
+    pins = {}
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        if "==" in line and not line.startswith("#"):
+            name, version = line.split("==")
+            pins[re.sub(r"[-_.]+", "-", name.lower())] = version.strip()
+    return pins
+
+
+def test_environment_yml_matches_lock():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    lock = _lock()
+    deps = [d for d in env["dependencies"] if isinstance(d, str) and not d.startswith("python=")]
+    assert len(deps) >= 15
+    drift = []
+    for dep in deps:
+        name, version = dep.split("=", 1)
+        key = re.sub(r"[-_.]+", "-", name.lower())
+        if lock.get(key) != version:
+            drift.append(f"{name}: environment.yml {version}, lock {lock.get(key)}")
+    assert not drift, drift
+
+
+def test_every_direct_dependency_is_pinned_in_both():
+    import tomllib
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    direct = project["dependencies"] + project["optional-dependencies"]["test"]
+    env_names = {re.sub(r"[-_.]+", "-", d.split("=")[0].lower())
+                 for d in yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
+                 if isinstance(d, str)}
+    lock = _lock()
+    for name in direct:
+        key = re.sub(r"[-_.]+", "-", name.lower())
+        assert key in lock, f"{name} missing from requirements.lock"
+        assert key in env_names, f"{name} missing from environment.yml"
+
+
+def test_every_lock_line_is_an_exact_pin():
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            assert re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[A-Za-z0-9_.+\-]+", line.strip()), line
+
+
+def test_tracked_notebooks_have_no_outputs_and_are_paired():
+    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    for nb in notebooks:
+        assert repo_checks.notebook_problems(nb) == []
+        assert nb.with_suffix(".py").exists(), f"{nb.name} is not paired with a .py script"
+
+
+def test_notebook_check_catches_outputs(tmp_path):
+    nb = tmp_path / "x.ipynb"
+    nb.write_text('{"cells": [{"cell_type": "code", "execution_count": 3, "outputs": '
+                  '[{"output_type": "stream", "text": "secret"}], "source": "", "metadata": {}}], '
+                  '"metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
+    problems = repo_checks.notebook_problems(nb)
+    assert any("outputs" in p for p in problems) and any("execution count" in p for p in problems)
+
+
+def test_no_data_or_reports_tracked():
+    out = subprocess.run(["git", "ls-files", "data", "reports"], cwd=ROOT, capture_output=True, text=True)
+    tracked = [f for f in out.stdout.split() if not f.endswith("README.md")]
+    assert tracked == []
+    assert repo_checks.data_problems(__import__("pathlib").Path("data/raw/demo/2019/person.csv"))
+
+
+def test_ci_calls_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    assert "make test" in readme and "make report" in readme
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
