@@ -77,11 +77,13 @@ def school_year_label(ncy: int | None) -> str:
     return f"Age {ncy + NCY_OFFSET - 1}+"
 
 
-SCHOOL_YEAR_LABELS = [school_year_label(n) for n in range(-2, 21)] + ["Unknown"]
+SCHOOL_YEAR_LABELS = [school_year_label(n) for n in range(-2, 26)] + ["Unknown"]
 
 
 def school_year(ncy: pd.Series) -> pd.Series:
     """School-year descriptions for a series of NCYs, as an ordered categorical."""
-    labels = [school_year_label(n) for n in pd.Series(ncy).astype("Int64")]
+    # NCY below Nursery 1 shares its label; beyond NCY 25 no-one can hold a plan, so the label is
+    # 'Unknown' rather than a value outside the categories
+    labels = [school_year_label(n) if pd.isna(n) or n <= 25 else "Unknown" for n in pd.Series(ncy).astype("Int64")]
     return pd.Series(pd.Categorical(labels, categories=SCHOOL_YEAR_LABELS, ordered=True),
                      index=pd.Series(ncy).index)

@@ -80,7 +80,7 @@ def sen_support() -> pa.DataFrameSchema:
 def pupils() -> pa.DataFrameSchema:
     """One row per pupil in the school census: the denominator for rates."""
     cols = {**_person_columns(), **_age_columns(),
-            "sen_provision": pa.Column(str, pa.Check.isin(["N", "K", "E"])),
+            "sen_provision": pa.Column(str, pa.Check.isin(["N", "K", "E", "U"])),  # U: blank or unrecognised
             "primary_need": pa.Column(str, nullable=True),
             "urn": pa.Column(str, nullable=True)}
     return pa.DataFrameSchema(cols, unique=["person_id"], strict=False)

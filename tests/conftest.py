@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -19,3 +20,39 @@ def dfe_zips() -> list[Path]:
     if missing:  # CI always has ../shared beside the clone; failing loudly beats skipping.
         raise FileNotFoundError(f"real DfE data not found: {missing}; clone next to ../shared")
     return [DFE_2022, DFE_2025]
+
+
+def write_config(tmp: Path, raw: Path, name: str = "test") -> Path:
+    """A cycles.yml in `tmp` for a test cycle on the raw folder `raw`."""
+    cfg = {"defaults": {"threshold": 5, "horizon": 3, "dfe_paths": [str(DFE_2022), str(DFE_2025)]},
+           "cycles": {name: {"title": "Test cycle", "census_date": "2025-01-16", "la_code": "314",
+                             "new_la_code": "E09000021", "la_name": "Test LA", "raw_dir": str(raw),
+                             "processed_dir": str(tmp / "processed"), "reports_dir": str(tmp / "reports" / name),
+                             "synthetic": True}}}
+    path = tmp / "cycles.yml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_raw(tmp_path_factory) -> Path:
+    """The synthetic demo LA (seed 7), generated once per test session."""
+    from sendlib import synthetic
+
+    out = tmp_path_factory.mktemp("raw") / "demo"
+    synthetic.generate(out, seed=7)
+    return out
+
+
+@pytest.fixture(scope="session")
+def cycle_run(demo_raw, tmp_path_factory):
+    """The whole review cycle run once on the demo LA: (cycle, exit status)."""
+    from sendlib.reports import runner
+    from sendlib.reports.config import load_cycle
+
+    tmp = tmp_path_factory.mktemp("cycle")
+    cycle = load_cycle("test", write_config(tmp, demo_raw), root=ROOT)
+    status = runner.run_cycle(cycle)
+    return cycle, status
+
+

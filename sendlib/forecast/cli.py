@@ -1,0 +1,178 @@
+"""`sendlib forecast` and `sendlib backtest`.
+
+    sendlib forecast DFE_ZIP... --la CODE|all [--origin YEAR] [--horizon N] OUT_DIR
+    sendlib backtest DFE_ZIP... OUT_DIR [--methods ...] [--origins 2017-2022] [--horizon 3]
+
+Outputs are CSV with fixed float formatting and sorted rows, so the same zips give byte-identical
+files.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from sendlib.errors import SendlibInputError
+
+FLOAT_FORMAT = "%.2f"
+
+
+class _IntermixedParser(argparse.ArgumentParser):
+    """Lets options sit between the zips and OUT_DIR (`forecast a.zip b.zip --la 314 out/`):
+    plain argparse stops filling a positional list at the first option."""
+
+    _inside = False
+
+    def parse_known_args(self, args=None, namespace=None):
+        if self._inside:
+            return super().parse_known_args(args, namespace)
+        self._inside = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._inside = False
+
+
+def _intermixed(parser: argparse.ArgumentParser) -> None:
+    parser.__class__ = _IntermixedParser
+
+
+def _split_inputs(args) -> tuple[list[Path], Path]:
+    paths = [Path(p) for p in args.paths]
+    if len(paths) < 2:
+        raise SendlibInputError("give at least one DfE release zip and then the output directory",
+                                hint="e.g. sendlib forecast ../shared/data/dfe/*.zip --la 314 out/")
+    *zips, out_dir = paths
+    if out_dir.suffix.lower() == ".zip":
+        raise SendlibInputError(f"the last argument must be the output directory, not a zip: {out_dir}")
+    return zips, out_dir
+
+
+# ---------------------------------------------------------------------------------------------
+# forecast
+
+def add_forecast_arguments(parser: argparse.ArgumentParser) -> None:
+    _intermixed(parser)
+    parser.usage = ("sendlib forecast DFE_ZIP... --la CODE|all [--origin YEAR] [--horizon N] "
+                    "[--method METHOD] OUT_DIR")
+    parser.add_argument("paths", nargs="+", metavar="DFE_ZIP... OUT_DIR",
+                        help="one or more DfE 'Education, health and care plans' release zips, then the output directory")
+    parser.add_argument("--la", required=True, metavar="CODE|all",
+                        help="old LA code (314), new code (E09000021), region or England code, or 'all'")
+    parser.add_argument("--origin", type=int, default=None,
+                        help="use only data published up to this January census (default: the latest)")
+    parser.add_argument("--horizon", type=int, default=5, help="years ahead, 1 to 5 (default 5)")
+    parser.add_argument("--method", default=None, help="forecast method (default: the one chosen by backtest)")
+
+
+def run_forecast(args) -> int:
+    from sendlib.forecast import forecast_areas
+    from sendlib.sources import dfe
+
+    zips, out_dir = _split_inputs(args)
+    if not 1 <= args.horizon <= 5:
+        raise SendlibInputError(f"--horizon {args.horizon} is outside 1 to 5")
+    table = dfe.load_releases(zips)
+    if args.la.strip().lower() == "all":
+        areas = None
+    else:
+        areas = [dfe.resolve_area(table, args.la)]
+    fc = forecast_areas(table, areas, origin=args.origin, horizon=args.horizon, method=args.method)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fc.to_csv(out_dir / "forecasts.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    written = [out_dir / "forecasts.csv"]
+    if areas is not None:
+        from sendlib.forecast.chart import plot_forecast
+
+        history = dfe.total_series(table, levels=None).loc[areas[0]]
+        origin = int(fc["origin"].iloc[0])
+        history = history[history.index <= origin].dropna()
+        name = fc["la_name"].iloc[0] if fc["la_name"].notna().iloc[0] else dfe.areas(table).set_index("area_code").at[areas[0], "name"]
+        path = out_dir / f"forecast_{areas[0]}.png"
+        plot_forecast(history, fc[fc["breakdown_topic"] == "total"], path, title=f"{name}: EHC plans (January)")
+        written.append(path)
+    for p in written:
+        print(p)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# backtest
+
+def _origins(text: str | None):
+    if not text:
+        return None
+    try:
+        if "-" in text:
+            a, b = text.split("-", 1)
+            return list(range(int(a), int(b) + 1))
+        return [int(x) for x in text.split(",")]
+    except ValueError as exc:
+        raise SendlibInputError(f"--origins {text!r} is not a year range such as 2017-2022") from exc
+
+
+def add_backtest_arguments(parser: argparse.ArgumentParser) -> None:
+    _intermixed(parser)
+    parser.usage = ("sendlib backtest DFE_ZIP... [--methods M1,M2] [--origins 2017-2022] [--horizon 3] "
+                    "[--las complete|panel145|all] OUT_DIR")
+    parser.add_argument("paths", nargs="+", metavar="DFE_ZIP... OUT_DIR",
+                        help="one or more DfE release zips, then the output directory")
+    parser.add_argument("--methods", default=None,
+                        help="comma-separated methods (default: all candidates and baselines)")
+    parser.add_argument("--origins", default=None,
+                        help="origin years, e.g. 2017-2022 (default: 2017 to the last year with a 1-year actual)")
+    parser.add_argument("--horizon", type=int, default=3, help="longest horizon scored (default 3)")
+    parser.add_argument("--las", default="complete", choices=["complete", "panel145", "all"],
+                        help="LAs scored: 'complete' (a published total every year), 'panel145' (also one "
+                             "new code throughout: the benchmark panel), 'all' (every LA with a forecast and an actual)")
+
+
+def run_backtest(args) -> int:
+    from sendlib.forecast import backtest
+    from sendlib.forecast.models import METHODS
+    from sendlib.forecast.panel import Panel
+    from sendlib.sources import dfe
+
+    zips, out_dir = _split_inputs(args)
+    table = dfe.load_releases(zips)
+    panel = Panel.from_table(table)
+    methods = None
+    if args.methods:
+        methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+        unknown = [m for m in methods if m not in METHODS]
+        if unknown:
+            raise SendlibInputError(f"unknown method(s) {unknown}", hint=f"choose from {', '.join(METHODS)}")
+        for base in backtest.BASELINES_FOR_TARGETS:
+            if base not in methods:
+                methods.append(base)
+    first = min(panel.years)
+    if args.las == "all":
+        areas = panel.la_codes()
+    else:
+        areas = dfe.complete_las(table, first, panel.last_year, same_new_code=args.las == "panel145")
+    started = time.perf_counter()
+    errors, summary = backtest.run_backtest(panel, methods, areas=areas, origins=_origins(args.origins),
+                                            horizon=args.horizon)
+    seconds = time.perf_counter() - started
+    chosen = backtest.choose_method(summary)
+    check = backtest.target_check(summary, chosen)
+    per_la = backtest.by_la(errors, chosen)
+    per_origin = backtest.summarise(errors[errors["method"] == chosen], by=("origin", "horizon"))
+    info = dfe.areas(table).set_index("area_code")
+    for frame in (errors, per_la):
+        frame.insert(1, "la_name", frame["area_code"].map(info["la_name"]))
+        frame.insert(2, "new_la_code", frame["area_code"].map(info["new_la_code"]))
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    opts = {"index": False, "float_format": FLOAT_FORMAT, "lineterminator": "\n"}
+    errors.to_csv(out_dir / "backtest_errors.csv", **opts)
+    summary.drop(columns="seconds").to_csv(out_dir / "backtest_summary.csv", **opts)
+    per_la.to_csv(out_dir / "backtest_by_la.csv", **opts)
+    per_origin.to_csv(out_dir / "backtest_by_origin.csv", **opts)
+    check.to_csv(out_dir / "backtest_targets.csv", **opts)
+    print(summary.round(2).to_string(index=False))
+    print(f"\nchosen method: {chosen}  ({len(areas)} LAs, {seconds:.1f} s)")
+    print(check.round(2).to_string(index=False))
+    print(f"\n{out_dir}", file=sys.stderr)
+    return 0

@@ -1,0 +1,178 @@
+"""Defects that real extracts carry, injected into the clean files and listed in defects.csv.
+
+With rate r, roughly r of the eligible cells of each column (and r of the rows of the files that
+take row defects) get one defect; no cell gets two. Kinds and what the cleaner should do:
+
+| kind | where | expected_action |
+|---|---|---|
+| date_format | any date: 01/03/2019, 1 Mar 2019 or an Excel serial | corrected |
+| code_spelling | SEN type, ethnicity, sex: a spelling from the code lists' aliases ("Autism", "BESD", "White British", "1"/"2") | corrected |
+| whitespace_case | codes with leading/trailing spaces or lower case | corrected |
+| missing_dob, future_dob, dob_over_25 | birth dates | set unknown |
+| unknown_code | a code in no code list ("XYZ") | set unknown |
+| duplicate_row | an exact or near-exact (surname case) copy of a person row | rejected |
+| orphan_key | an extra sen_need / placement_detail row pointing at a plan that is not there | rejected |
+
+`row_number` is the 1-based data row of the written file (header excluded); `row_key` is the
+table id for SEN2 modules and the row number for the other files.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sendlib import codelists
+
+ACTION = {"date_format": "corrected", "code_spelling": "corrected", "whitespace_case": "corrected",
+          "missing_dob": "set unknown", "future_dob": "set unknown", "dob_over_25": "set unknown",
+          "unknown_code": "set unknown", "duplicate_row": "rejected", "orphan_key": "rejected"}
+DEFECT_COLUMNS = ["file", "row_key", "row_number", "column", "kind", "value", "expected_action"]
+
+DATE_COLUMNS = {"receiveddate", "requestoutcomedate", "assessmentoutcomedate", "startdate", "ceasedate",
+                "entrydate", "leavingdate", "lastreview", "reviewmeeting", "reviewdraft",
+                "phasetransferduedate", "phasetransferfinaldate"}
+DOB_COLUMNS = {"personbirthdate", "dateofbirth"}
+KEYS = {"person": "persontableid", "requests": "requeststableid", "assessment": "assessmenttableid",
+        "named_plan": "namedplantableid", "plan_detail": "plandetailtableid",
+        "active_plans": "activeplanstableid", "placement_detail": "placementdetailtableid",
+        "sen_need": "senneedtableid"}
+_MONTHS = np.array(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], object)
+_EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
+
+
+def _aliases() -> dict[str, dict[str, list[str]]]:
+    """Other spellings of each code, by kind of code, as real extracts write them."""
+    def nice(a: str) -> str:
+        return a if len(a) <= 4 else a.title().replace("'S", "'s")
+    need: dict[str, list[str]] = {}
+    for a, c in zip(*codelists.load("sen_type_aliases")[["alias", "code"]].to_numpy().T):
+        need.setdefault(c, []).append(nice(a))
+    eth: dict[str, list[str]] = {}
+    for a, c in zip(*codelists.load("ethnicity_aliases")[["alias", "code"]].to_numpy().T):
+        eth.setdefault(c, []).append(nice(a))
+    sex = {"M": ["1", "Male"], "F": ["2", "Female"], "U": ["9", "Unknown"]}
+    return {"need": need, "ethnicity": eth, "sex": sex}
+
+
+def _column_kinds(file: str, column: str):
+    """(kinds, probabilities, which alias list) for an eligible column, or None."""
+    if column in DOB_COLUMNS:
+        return ["date_format", "missing_dob", "future_dob", "dob_over_25"], [0.5, 0.2, 0.15, 0.15], None
+    if column in DATE_COLUMNS:
+        return ["date_format"], [1.0], None
+    if column in ("sentype", "primarysentype"):
+        return ["code_spelling", "whitespace_case", "unknown_code"], [0.45, 0.4, 0.15], "need"
+    if column == "ethnicity":
+        return ["code_spelling", "whitespace_case", "unknown_code"], [0.45, 0.4, 0.15], "ethnicity"
+    if column == "sex" and file != "population":
+        return ["code_spelling", "whitespace_case", "unknown_code"], [0.5, 0.35, 0.15], "sex"
+    if column == "sex":
+        return ["code_spelling"], [1.0], "sex"
+    if column in ("senprovision", "sensetting", "TypeOfEstablishment (name)"):
+        return ["whitespace_case"], [1.0], None
+    return None
+
+
+def _reformat_dates(rng, iso_values: np.ndarray) -> np.ndarray:
+    d = iso_values.astype("datetime64[D]")
+    y = d.astype("datetime64[Y]").astype(np.int64) + 1970
+    m = d.astype("datetime64[M]").astype(np.int64) % 12 + 1
+    day = (d - d.astype("datetime64[M]")).astype(np.int64) + 1
+    style = rng.integers(0, 3, len(d))
+    slash = np.array([f"{a:02d}/{b:02d}/{c}" for a, b, c in zip(day, m, y)], object)
+    text = np.array([f"{a} {_MONTHS[b - 1]} {c}" for a, b, c in zip(day, m, y)], object)
+    serial = (d - _EXCEL_EPOCH).astype(np.int64).astype(str).astype(object)
+    return np.select([style == 0, style == 1], [slash, text], serial)
+
+
+def _whitespace_case(rng, values: np.ndarray) -> np.ndarray:
+    style = rng.integers(0, 4, len(values))
+    out = np.empty(len(values), object)
+    for i, (v, s) in enumerate(zip(values, style)):
+        low = v.lower() if v.lower() != v else v.upper()
+        out[i] = [low, " " + v, v + " ", " " + low + "  "][s]
+    return out
+
+
+def inject(files: dict[str, pd.DataFrame], rate: float, rng: np.random.Generator,
+           census_dates: dict[str, int]) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """Return (defective copies of `files`, the defect list). `files` maps relative paths like
+    '2021/sen_need.csv' to frames of strings; `census_dates` maps the year folder to its census day."""
+    aliases = _aliases()
+    out, listed = {}, []
+    for path in sorted(files):
+        df = files[path].copy()
+        year, name = path.split("/")[0], path.split("/")[1][:-4]
+        key = KEYS.get(name)
+        census = np.datetime64(int(census_dates[year]), "D")
+        rows: list[tuple] = []  # (position, kind, column, value, key)
+        for column in df.columns:
+            spec = _column_kinds(name, column)
+            if spec is None:
+                continue
+            kinds, p, alias_kind = spec
+            values = df[column].to_numpy(object)
+            eligible = np.flatnonzero((values != "") & (rng.random(len(values)) < rate))
+            if len(eligible) == 0:
+                continue
+            kind = np.array(kinds, object)[rng.choice(len(kinds), size=len(eligible), p=p)]
+            new = values[eligible].copy()
+            if alias_kind:  # a spelling only where the code list has one
+                table = aliases[alias_kind]
+                has = np.array([bool(table.get(v)) for v in values[eligible]])
+                kind = np.where((kind == "code_spelling") & ~has, "whitespace_case", kind)
+                sel = np.flatnonzero(kind == "code_spelling")
+                pick = rng.random(len(sel))
+                new[sel] = [table[v][int(r * len(table[v]))] for v, r in zip(values[eligible[sel]], pick)]
+            for k in ("date_format", "whitespace_case"):
+                sel = np.flatnonzero(kind == k)
+                if len(sel):
+                    fn = _reformat_dates if k == "date_format" else _whitespace_case
+                    new[sel] = fn(rng, values[eligible[sel]].astype(str))
+            sel = np.flatnonzero(kind == "missing_dob")
+            new[sel] = ""
+            sel = np.flatnonzero(kind == "future_dob")
+            new[sel] = np.datetime_as_string(census + rng.integers(30, 3000, len(sel)), unit="D").astype(object)
+            sel = np.flatnonzero(kind == "dob_over_25")
+            new[sel] = np.datetime_as_string(census - rng.integers(29 * 366, 60 * 365, len(sel)), unit="D").astype(object)
+            sel = np.flatnonzero(kind == "unknown_code")
+            new[sel] = {"sex": "X", "ethnicity": "ZZZZ"}.get(column, "XYZ")
+            values = values.copy()
+            values[eligible] = new
+            df[column] = values
+            keys = df[key].to_numpy(object)[eligible] if key else None
+            for j, (pos, k, v) in enumerate(zip(eligible, kind, new)):
+                rows.append((float(pos), k, column, v, keys[j] if key else None))
+        df["_pos"] = np.arange(len(df), dtype=float)
+        extra = []
+        if name == "person" and len(df):
+            dup = np.flatnonzero(rng.random(len(df)) < rate)
+            copy = df.iloc[dup].copy()
+            near = rng.random(len(copy)) < 0.5
+            copy.loc[near, "surname"] = copy.loc[near, "surname"].str.upper()
+            copy["_pos"] = dup + 0.5
+            extra.append(copy)
+            rows += [(p + 0.5, "duplicate_row", "persontableid", k, k) for p, k in zip(dup, copy["persontableid"])]
+        if name in ("sen_need", "placement_detail") and len(df):
+            link = "activeplanstableid"
+            orphan = np.flatnonzero(rng.random(len(df)) < rate)
+            copy = df.iloc[orphan].copy()
+            top = df[key].astype(np.int64).max()
+            copy[key] = (top + 1 + np.arange(len(copy))).astype(str)
+            dangling = (df[link].astype(np.int64).max() + 1000 + np.arange(len(copy))).astype(str)
+            copy[link] = dangling
+            copy["_pos"] = orphan + 0.5
+            extra.append(copy)
+            rows += [(p + 0.5, "orphan_key", link, v, k) for p, v, k in zip(orphan, dangling, copy[key])]
+        if extra:
+            df = pd.concat([df] + extra, ignore_index=True)
+        df = df.sort_values("_pos", kind="stable").reset_index(drop=True)
+        number = {p: i + 1 for i, p in enumerate(df["_pos"])}
+        out[path] = df.drop(columns="_pos")
+        for pos, kind, column, value, k in rows:
+            row_number = number[pos]
+            listed.append((path, str(k) if key else str(row_number), row_number, column, kind, value, ACTION[kind]))
+    defects = pd.DataFrame(listed, columns=DEFECT_COLUMNS)
+    defects = defects.sort_values(["file", "row_number", "column"], kind="stable").reset_index(drop=True)
+    defects["row_number"] = defects["row_number"].astype(str)
+    return out, defects
