@@ -1,0 +1,272 @@
+"""Find and read the raw extracts of one census year (SEN2 modules, school census, GIAS
+establishments, population), accepting the variants real extracts show.
+
+- File names are matched case-insensitively on their stem, as ``.csv`` or ``.xlsx``:
+  ``person.csv``, ``Person.CSV``, ``SEN2_person.xlsx`` and ``sen2-person.csv`` are all the person
+  module (an exact stem wins over a ``<prefix>_<name>`` stem; two equally good matches are an
+  error).
+- Column names are matched case-insensitively, ignoring surrounding spaces, and renamed to the
+  names of ``spec/raw_files.yml``; columns not in the spec are dropped on reading (they may hold
+  personal data the pipeline has no use for).
+- Every cell is read as text (``""`` when blank): types are the cleaner's business, so that a
+  bad value becomes a row in the quality report instead of a crash.
+
+Encoding rule for CSV: UTF-8 (with or without a byte-order mark) is tried first; if the bytes are
+not UTF-8 they are decoded as Windows-1252 (the superset of Latin-1 that Excel writes), but only if
+the result looks like text: no control characters other than tab and line breaks, and fewer than
+10% non-ASCII characters. UTF-16/32 files (NUL bytes), binary files (PDF, ZIP, images, old .xls)
+and anything else are refused with :class:`SendlibInputError` naming the file, never guessed.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import hashlib
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from sendlib import spec
+from sendlib.errors import SendlibInputError
+
+EXTENSIONS = (".csv", ".xlsx")
+
+# Columns the cleaner cannot do without; the other declared columns are optional.
+REQUIRED = {
+    "person": ["persontableid", "personbirthdate", "sex", "ethnicity"],
+    "requests": ["requeststableid", "persontableid", "receiveddate"],
+    "assessment": ["assessmenttableid", "requeststableid", "assessmentoutcome", "assessmentoutcomedate"],
+    "named_plan": ["namedplantableid", "assessmenttableid", "startdate", "ceasedate", "ceasereason"],
+    "plan_detail": ["plandetailtableid", "namedplantableid"],
+    "active_plans": ["activeplanstableid", "requeststableid"],
+    "placement_detail": ["placementdetailtableid", "activeplanstableid", "urn", "sensetting",
+                         "placementrank"],
+    "sen_need": ["senneedtableid", "activeplanstableid", "sentype", "sentyperank"],
+    "school_census": ["upn", "dateofbirth", "sex", "ethnicity", "senprovision", "primarysentype"],
+    "establishments": ["URN", "TypeOfEstablishment (name)"],
+    "population": ["year", "sex", "age", "population"],
+}
+# Files that must have data rows (the others may legitimately be empty in a small LA's year).
+MUST_HAVE_ROWS = {"person", "active_plans", "sen_need", "school_census", "establishments"}
+OPTIONAL_FILES = {"population"}
+
+_SIGNATURES = {b"%PDF": "a PDF document", b"PK\x03\x04": "a ZIP archive (an XLSX saved as .csv?)",
+               b"\xd0\xcf\x11\xe0": "an old Excel .xls workbook", b"\x89PNG": "a PNG image",
+               b"\xff\xd8\xff": "a JPEG image", b"\x1f\x8b": "a gzip archive",
+               b"{\\rtf": "an RTF document"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+@dataclass
+class RawFile:
+    """One raw extract as read: its logical name, path, sha256 and cells (all text)."""
+    name: str
+    path: Path
+    sha256: str
+    frame: pd.DataFrame = field(repr=False)
+
+    @property
+    def label(self) -> str:
+        """The file name as the quality report shows it."""
+        return self.path.name
+
+
+def sha256(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes (for provenance)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _norm_stem(stem: str) -> str:
+    return re.sub(r"[\s\-]+", "_", stem.strip().lower())
+
+
+def find_file(raw_dir, name: str, required: bool = True) -> Path | None:
+    """The file of `name` (a SEN2 module or school_census / establishments / population) in raw_dir.
+
+    Raises SendlibInputError when it is missing (if `required`), ambiguous, or only present in a
+    format other than CSV/XLSX. Returns None for a missing optional file.
+    """
+    raw_dir = Path(raw_dir)
+    if not raw_dir.is_dir():
+        raise SendlibInputError("raw data folder not found", file=str(raw_dir),
+                                hint="give the folder holding one census year's extracts")
+    exact, suffixed, other_format = [], [], []
+    for p in sorted(raw_dir.iterdir()):
+        if not p.is_file() or p.name.startswith((".", "~$")):
+            continue
+        stem = _norm_stem(p.stem)
+        if stem != name and not stem.endswith("_" + name):
+            continue
+        if p.suffix.lower() not in EXTENSIONS:
+            other_format.append(p)
+        elif stem == name:
+            exact.append(p)
+        else:
+            suffixed.append(p)
+    found = exact or suffixed
+    if len(found) > 1:
+        raise SendlibInputError(f"several files match the {name} extract: "
+                                + ", ".join(p.name for p in found), file=str(raw_dir),
+                                hint="keep one file per extract in the folder")
+    if found:
+        return found[0]
+    if other_format:
+        raise SendlibInputError(f"the {name} extract is not a CSV or XLSX file",
+                                file=str(other_format[0]), hint="export it as .csv or .xlsx")
+    if required:
+        raise SendlibInputError(f"required file {name}.csv (or .xlsx) is missing", file=str(raw_dir / f"{name}.csv"),
+                                hint=f"add the {name} extract to {raw_dir}")
+    return None
+
+
+def decode_text(data: bytes, path: Path) -> str:
+    """Text of a CSV file's bytes under the module's encoding rule; raises SendlibInputError."""
+    for sig, what in _SIGNATURES.items():
+        if data.startswith(sig):
+            raise SendlibInputError(f"not a CSV or XLSX file: the content is {what}", file=str(path),
+                                    hint="export the extract as CSV (UTF-8) or XLSX")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:65536]:
+        raise SendlibInputError("unreadable encoding: UTF-16/UTF-32 or binary content", file=str(path),
+                                hint="save the file as CSV UTF-8")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            text = None
+        if text is not None:
+            non_ascii = sum(1 for ch in text if ord(ch) > 127)
+            if non_ascii > 0.10 * max(len(text), 1):
+                text = None
+        if text is None:
+            raise SendlibInputError("unreadable encoding: neither UTF-8 nor Latin-1/Windows-1252 text",
+                                    file=str(path), hint="save the file as CSV UTF-8") from None
+    bad = _CONTROL.search(text)
+    if bad:
+        line = text.count("\n", 0, bad.start()) + 1
+        raise SendlibInputError(f"unreadable encoding: control character {bad.group()!r} on line {line}",
+                                file=str(path), hint="save the file as CSV UTF-8")
+    return text
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    text = decode_text(path.read_bytes(), path)
+    if not text.strip():
+        raise SendlibInputError("the file is empty", file=str(path), hint="export the extract again")
+    first = text.lstrip().split("\n", 1)[0]
+    sep = ","
+    if "," not in first:  # some systems export semicolon- or tab-separated files
+        sep = ";" if first.count(";") > first.count("\t") else ("\t" if "\t" in first else ",")
+    try:
+        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False,
+                           skip_blank_lines=True, quoting=csv.QUOTE_MINIMAL)
+    except pd.errors.ParserError as exc:
+        raise SendlibInputError(f"not a well-formed CSV file ({str(exc).strip().splitlines()[-1]})",
+                                file=str(path), hint="check the quoting and the number of columns") from None
+    except pd.errors.EmptyDataError:
+        raise SendlibInputError("the file is empty", file=str(path), hint="export the extract again") from None
+
+
+def _cell_text(v) -> str:
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return ""
+    if isinstance(v, (_dt.datetime, pd.Timestamp)):
+        return v.strftime("%Y-%m-%d") if (v.hour, v.minute, v.second) == (0, 0, 0) else v.isoformat(sep=" ")
+    if isinstance(v, _dt.date):
+        return v.isoformat()
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _read_xlsx(path: Path) -> pd.DataFrame:
+    data = path.read_bytes()
+    if not data.strip():
+        raise SendlibInputError("the file is empty", file=str(path), hint="export the extract again")
+    if not data.startswith(b"PK\x03\x04"):
+        raise SendlibInputError("not a CSV or XLSX file: the .xlsx file is not an Excel workbook",
+                                file=str(path), hint="export the extract as CSV (UTF-8) or XLSX")
+    try:
+        raw = pd.read_excel(io.BytesIO(data), sheet_name=0, dtype=object, engine="openpyxl", header=0)
+    except Exception as exc:  # openpyxl raises many types for corrupt workbooks
+        raise SendlibInputError(f"not a readable XLSX workbook ({type(exc).__name__})", file=str(path),
+                                hint="open and save it again in Excel, or export as CSV") from None
+    if raw.columns.size == 0:
+        raise SendlibInputError("the file is empty", file=str(path), hint="export the extract again")
+    raw.columns = [_cell_text(c) for c in raw.columns]
+    return pd.DataFrame({c: raw[c].map(_cell_text).astype(str) for c in raw.columns}, index=raw.index)
+
+
+def read_table(path, name: str) -> pd.DataFrame:
+    """Cells of the extract `name` at `path` as text, columns renamed to the spec's names.
+
+    Raises SendlibInputError for an empty file, a file that is not CSV/XLSX, an unreadable
+    encoding, or a missing required column (the message names the file and the column).
+    """
+    path = Path(path)
+    df = _read_xlsx(path) if path.suffix.lower() == ".xlsx" else _read_csv(path)
+    declared = spec.columns(name)
+    by_key = {c.strip().lower(): c for c in declared}
+    rename, seen = {}, {}
+    for col in df.columns:
+        key = str(col).replace("\ufeff", "").strip().lower()
+        if key in by_key:
+            if key in seen:
+                raise SendlibInputError(f"column {by_key[key]!r} appears twice ({seen[key]!r} and {col!r})",
+                                        file=str(path), column=by_key[key], hint="remove one of them")
+            seen[key] = col
+            rename[col] = by_key[key]
+    df = df[list(rename)].rename(columns=rename)
+    missing = [c for c in REQUIRED.get(name, []) if c not in df.columns]
+    if missing:
+        raise SendlibInputError(f"required column {missing[0]!r} is missing"
+                                + (f" (and {len(missing) - 1} more: {', '.join(missing[1:])})" if len(missing) > 1 else ""),
+                                file=str(path), column=missing[0],
+                                hint=f"the {name} extract needs columns {', '.join(REQUIRED[name])}")
+    for c in declared:  # optional columns absent from this extract read as blank
+        if c not in df.columns:
+            df[c] = ""
+    df = df[declared]
+    if df.empty and name in MUST_HAVE_ROWS:
+        raise SendlibInputError("the file has a header but no data rows", file=str(path),
+                                hint="export the extract again")
+    for c in df.columns:  # one text dtype whatever the source (pandas 3 str, or object from xlsx)
+        df[c] = df[c].astype(object).where(df[c].notna(), "").astype(str)
+    return df.reset_index(drop=True)
+
+
+def read_raw(raw_dir, name: str, required: bool = True) -> RawFile | None:
+    """Find and read one extract; returns None for a missing optional file."""
+    path = find_file(raw_dir, name, required=required)
+    if path is None:
+        return None
+    return RawFile(name, path, sha256(path), read_table(path, name))
+
+
+def read_sen2(raw_dir) -> dict[str, RawFile]:
+    """All eight SEN2 modules of raw_dir, by module name."""
+    return {m: read_raw(raw_dir, m) for m in spec.SEN2_MODULES}
+
+
+def read_school_census(raw_dir) -> RawFile:
+    """The school census pupil extract of raw_dir."""
+    return read_raw(raw_dir, "school_census")
+
+
+def read_all(raw_dir) -> dict[str, RawFile]:
+    """Every extract the cleaner uses (population only if present), by name."""
+    files = read_sen2(raw_dir)
+    files["school_census"] = read_school_census(raw_dir)
+    files["establishments"] = read_raw(raw_dir, "establishments")
+    pop = read_raw(raw_dir, "population", required=False)
+    if pop is not None:
+        files["population"] = pop
+    return files
