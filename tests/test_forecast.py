@@ -36,15 +36,17 @@ def kingston(table):
 
 
 def _perturb_after(table: pd.DataFrame, origin: int) -> pd.DataFrame:
-    """Triple every figure published after the January `origin` census."""
+    """Triple every figure published after the January `origin` census (calendar-year flows of
+    year `origin` are published with the next census)."""
+    flows = table["measure"].isin(["new_plans", "requests"])
     later = ((table["measure"] == "caseload") & (table["time_period"] > origin)) | (
-        (table["measure"] == "new_plans") & (table["time_period"] >= origin))
+        flows & (table["time_period"] >= origin))
     out = table.copy()
     out.loc[later, "value"] = out.loc[later, "value"] * 3 + 7
     return out
 
 
-@pytest.mark.parametrize("method", ["pooled_growth_damped90", "own_growth_3y"])
+@pytest.mark.parametrize("method", ["pooled_requests_damped90", "pooled_growth_damped90", "own_growth_3y"])
 def test_forecast_never_uses_data_after_its_origin(table, method):
     areas = ["314", "E92000001", "E12000007", "929", "201"]
     before = forecast_areas(table, areas, origin=2019, horizon=3, method=method)
@@ -63,6 +65,28 @@ def test_panel_cut_at_origin(panel, table):
     # new plans of calendar year 2017 are known at the January 2018 census
     new = dfe.total_series(table, measure="new_plans").loc["314"]
     assert cut.new_plans.loc["314", 2018] == new[2017] and new[2017] != new[2018]
+
+
+def test_requests_are_known_at_the_next_census_and_move_the_default(panel, table):
+    requests = dfe.total_series(table, measure="requests")
+    assert requests.loc["314", 2016] > 0 and requests.loc["314", 2022] > 0  # both releases read
+    cut = panel.upto(2019)
+    assert cut.requests.loc["314", 2019] == requests.loc["314", 2018]  # calendar 2018 -> January 2019
+    assert list(cut.requests.columns) == cut.years
+    # the request rate enters the pooled fit once a year of LAs has it, not before
+    from sendlib.forecast.models import POOLED_FEATURES, fit_pooled_growth
+    features = (*POOLED_FEATURES, "request_rate")
+    assert "request_rate" not in fit_pooled_growth(panel.upto(2017), features=features)[0].params
+    fit, _ = fit_pooled_growth(panel.upto(2020), features=features)
+    assert fit.params["request_rate"] > 0  # more requests than England's rate: faster growth
+    # doubling one LA's requests published at the origin raises its forecast
+    more = table.copy()
+    hit = (more["measure"] == "requests") & (more["area_code"] == "314") & (more["time_period"] == 2021)
+    assert hit.sum() == 1
+    more.loc[hit, "value"] *= 2
+    plain = forecast_areas(table, ["314"], origin=2022, horizon=1, breakdowns=(), method=DEFAULT_METHOD)
+    moved = forecast_areas(more, ["314"], origin=2022, horizon=1, breakdowns=(), method=DEFAULT_METHOD)
+    assert moved["point"].iloc[0] > plain["point"].iloc[0]
 
 
 def test_breakdowns_add_up_to_the_total(kingston, table):

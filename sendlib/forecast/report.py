@@ -10,7 +10,8 @@ import pandas as pd
 
 from sendlib.errors import SendlibInputError
 
-METHOD_LABELS = {"pooled_growth_damped90": "Pooled growth model (chosen)",
+METHOD_LABELS = {"pooled_requests_damped90": "Pooled growth model with requests (chosen)",
+                 "pooled_growth_damped90": "Pooled growth model without requests",
                  "last_value": "Baseline: no growth", "own_growth_3y": "Baseline: LA's own 3-year growth",
                  "markov_cohort": "Person-level Markov cohort model", "arima": "ARIMA on the LA's own series"}
 

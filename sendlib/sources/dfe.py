@@ -16,7 +16,11 @@ reliability. ``low`` becomes 0 (it rounds to zero); the others become NaN with t
 Measures: ``caseload`` (active plans at the January census; `time_period` is the census year) and
 ``new_plans`` (new plans made in a calendar year; `time_period` is that calendar year, so the
 new plans of 2022 are published with, and known at, the January 2023 census). New plans are read
-as totals only.
+as totals only. ``requests`` (initial requests for an EHC needs assessment received in a calendar
+year; totals only; `time_period` is that calendar year, published with the next January census
+like new plans) come from `sen2_mi.csv` (`InreqEHC`, 2016-2021) of the 2022 release and
+`requests.csv` (`requests_received_in_year`, 2019-2022) of the 2025 release; a release without
+that file simply gives no requests.
 
 Breakdowns of the caseload:
 
@@ -233,7 +237,19 @@ def _read_2022(zf: zipfile.ZipFile, source: str, release: str) -> pd.DataFrame:
     _blank_to_na(new, _GEO_COLUMNS)
     frames.append(_tidy(new, "total", pd.Series("Total", index=new.index), new["Total_new_all"],
                         release, measure="new_plans"))
+    # requests are optional (the caseload is not): a release without them simply gives none
+    mi = _read_csv(zf, "data/sen2_mi.csv", "latin-1", source) if "data/sen2_mi.csv" in zf.namelist() else None
+    if mi is not None and "InreqEHC" in mi.columns:
+        frames.append(_requests(mi, "InreqEHC", release))
     return pd.concat(frames, ignore_index=True)
+
+
+def _requests(df: pd.DataFrame, column: str, release: str) -> pd.DataFrame:
+    """Return the tidy `requests` rows (calendar year totals, in `column`) of a published table."""
+    df = df.copy()
+    df["time_period"] = pd.to_numeric(df["time_period"].str.strip(), errors="raise").astype(int)
+    _blank_to_na(df, _GEO_COLUMNS)
+    return _tidy(df, "total", pd.Series("Total", index=df.index), df[column], release, measure="requests")
 
 
 def _read_2025(zf: zipfile.ZipFile, source: str, release: str) -> pd.DataFrame:
@@ -260,6 +276,10 @@ def _read_2025(zf: zipfile.ZipFile, source: str, release: str) -> pd.DataFrame:
     _blank_to_na(new, _GEO_COLUMNS)
     frames.append(_tidy(new, "total", pd.Series("Total", index=new.index), new["new_ehc_plans"],
                         release, measure="new_plans"))
+    req = _read_csv(zf, "data/requests.csv", "utf-8-sig", source) if "data/requests.csv" in zf.namelist() else None
+    if req is not None and {"breakdown", "requests_received_in_year"} <= set(req.columns):
+        req = req[req["breakdown"] == "All requests for EHC needs assessments"]
+        frames.append(_requests(req, "requests_received_in_year", release))
     return pd.concat(frames, ignore_index=True)
 
 

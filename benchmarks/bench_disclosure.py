@@ -1,0 +1,141 @@
+"""Benchmark: disclosure control of the equality tables.
+
+1. Speed: the whole equality table set (both cohorts, every table, pupils and cohort-in-census
+   counts) of a Kingston-sized LA (25,000 pupils) and of a large LA (100,000 pupils), built,
+   suppressed and audited. Targets: under 30 s and under 2 GB peak memory for the large LA.
+2. Economy: on random 4x4 and 5x4 tables with margins (threshold 5), the cells hidden by the
+   greedy search (used for parts with more than 20 candidate cells) against the exact optimum
+   (fewest cells, then smallest total). Target: on average at most 1 cell more than the optimum.
+3. Safety: every suppressed table set passes the auditor; Kingston's 2018 age table fails it.
+
+    .venv/bin/python benchmarks/bench_disclosure.py
+
+Prints the figures; exits 1 if a target is missed.
+"""
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sendlib import disclosure, equality
+from sendlib.disclosure import Relation, TableSet
+
+TIME_TARGET_S = 30.0
+MEMORY_TARGET_MB = 2048.0
+GREEDY_EXCESS_TARGET = 1.0  # mean extra cells hidden
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def frames(n_pupils: int, seed: int = 1) -> dict:
+    """A synthetic LA in the processed-table layout (as tests/test_equality.make_frames)."""
+    from tests.test_equality import make_frames
+
+    return make_frames(seed=seed, n_pupils=n_pupils, n_out_of_school=n_pupils // 80)
+
+
+def two_way(a: np.ndarray) -> TableSet:
+    r, c = a.shape
+    values, rels = {}, []
+    for i in range(r):
+        for j in range(c):
+            values[(i, j)] = int(a[i, j])
+    for i in range(r):
+        values[(i, "T")] = int(a[i].sum())
+        rels.append(Relation((i, "T"), tuple((i, j) for j in range(c))))
+    for j in range(c):
+        values[("T", j)] = int(a[:, j].sum())
+        rels.append(Relation(("T", j), tuple((i, j) for i in range(r))))
+    values[("T", "T")] = int(a.sum())
+    rels.append(Relation(("T", "T"), tuple((i, "T") for i in range(r))))
+    return TableSet(values, rels, frozenset({("T", "T")}))
+
+
+def main() -> int:
+    failures = []
+    print("== speed: whole equality table set")
+    for label, n in (("Kingston-sized LA", 25_000), ("large LA", 100_000)):
+        f = frames(n)
+        t = time.perf_counter()
+        counted = equality.count_tables(f)
+        t_count = time.perf_counter() - t
+        t = time.perf_counter()
+        tables = equality.build_tables(f, threshold=5)
+        t_build = time.perf_counter() - t
+        t = time.perf_counter()
+        report = equality.audit_tables(tables, 5)
+        t_audit = time.perf_counter() - t
+        ehcp = len(f["ehcp_caseload"])
+        print(f"{label}: {n:,} pupils, {ehcp:,} EHCPs, {len(counted.values)} cells, "
+              f"{tables.attrs['primary']} primary + {tables.attrs['secondary']} secondary suppressed "
+              f"({tables.attrs['method']}); count {t_count:.2f} s, build {t_build:.2f} s, "
+              f"audit {t_audit:.2f} s ({len(report.cells)} cells), passed={report.passed}")
+        if not report.passed:
+            failures.append(f"{label}: audit failed")
+        if t_build + t_audit > TIME_TARGET_S:
+            failures.append(f"{label}: {t_build + t_audit:.1f} s > {TIME_TARGET_S} s")
+    print(f"peak memory {peak_mb():.0f} MB")
+    if peak_mb() > MEMORY_TARGET_MB:
+        failures.append(f"memory {peak_mb():.0f} MB > {MEMORY_TARGET_MB} MB")
+
+    print("== economy: greedy search against the exact optimum (threshold 5)")
+    rng = np.random.default_rng(2025)
+    same = total = 0
+    excess_cells = []
+    t_greedy = t_exact = 0.0
+    for shape in [(4, 4)] * 12 + [(5, 4)] * 8:
+        ts = two_way(rng.integers(0, 20, size=shape))
+        if not disclosure.primary_cells(ts.values, 5):
+            continue
+        t = time.perf_counter()
+        greedy = disclosure.suppress(ts, 5, exact_limit=0)
+        t_greedy += time.perf_counter() - t
+        t = time.perf_counter()
+        exact = disclosure.suppress(ts, 5, exact_limit=40, exact_budget=200_000)
+        t_exact += time.perf_counter() - t
+        for r in (greedy, exact):
+            if not disclosure.audit(r.published, ts.relations, 5).passed:
+                failures.append(f"random table {shape}: audit failed")
+        if exact.method != "exact":
+            continue
+        total += 1
+        same += greedy.cost == exact.cost
+        excess_cells.append(greedy.cost[0] - exact.cost[0])
+    share = same / total if total else 0.0
+    print(f"{total} tables: greedy optimal in {same} ({share:.0%}); extra cells hidden by greedy: "
+          f"mean {np.mean(excess_cells):.2f}, max {max(excess_cells)}; time greedy {t_greedy:.1f} s, "
+          f"exact {t_exact:.1f} s")
+    if np.mean(excess_cells) > GREEDY_EXCESS_TARGET:
+        failures.append(f"greedy hides {np.mean(excess_cells):.2f} extra cells on average")
+
+    print("== safety: Kingston December 2018 age table")
+    values = {"0-4": 2, "5-10": 313, "11-15": 463, "16+": 379, "Total": 1157}
+    rels = [Relation("Total", ("0-4", "5-10", "11-15", "16+"))]
+    published = {**values, "0-4": None}
+    kingston = disclosure.audit(published, rels, 5)
+    row = kingston.cells.iloc[0]
+    print(f"as published by Kingston: 0-4 lies in [{row['lower']:.0f}, {row['upper']:.0f}] -> "
+          f"{'FAILS (as it should)' if not kingston.passed else 'passes (wrong)'}")
+    if kingston.passed:
+        failures.append("auditor missed the Kingston case")
+    ours = disclosure.suppress(TableSet(values, rels, frozenset({"Total"})), 5)
+    print(f"sendlib: hides {sorted(ours.suppressed)} -> "
+          f"{'passes' if disclosure.audit(ours.published, rels, 5).passed else 'FAILS'}")
+
+    if failures:
+        print("TARGETS MISSED: " + "; ".join(failures))
+        return 1
+    print("all targets met")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Data quality: what arrived and what we did with it
+#
+# Every row of every extract is accounted for: kept as it was, corrected, or rejected with a
+# reason. This report shows what arrived for this review cycle, the problems found, how much of
+# each characteristic is unknown, and what changed since the last census.
+
+# %% tags=["parameters"]
+cycle_id = "demo"
+census_date = "2025-01-16"
+la_code = "314"
+new_la_code = "E09000021"
+la_name = "Demo LA"
+raw_dir = "data/raw/demo"
+processed_dir = "data/processed/demo"
+dfe_paths = []
+threshold = 5
+horizon = 5
+ethnicity_grouping = "dfe"
+
+# %%
+from sendlib.reports import notebook as nb
+from sendlib.reports import quality
+
+nb.setup()
+year = int(census_date[:4])
+summary = quality.load_summaries(processed_dir)
+
+# %% [markdown]
+# ## What arrived
+# Rows read from each file of the latest census, and what happened to them. Rows read always
+# equal rows kept plus rows rejected.
+
+# %%
+nb.show(quality.files_table(summary[year]), caption=f"Files of the {year} census")
+
+# %% [markdown]
+# ## Problems found, by rule
+# Each problem is one cell or row that broke a rule. Corrected values were repaired with
+# certainty (a date in another format, a code in another spelling); values that could not be
+# repaired are set to unknown; rows that cannot be used (duplicates, orphans) are rejected.
+
+# %%
+nb.show(quality.rules_table(processed_dir, year), caption="Problems by rule and action")
+
+# %% [markdown]
+# ## How much is unknown
+# Unknown values limit what the equality assessment can say. Unknown ethnicity is a finding in
+# its own right.
+
+# %%
+unknowns = quality.unknown_shares(summary)
+quality.plot_unknown_shares(unknowns);
+
+# %%
+nb.show(unknowns.pivot(index="characteristic", columns="year", values="percent_unknown").reset_index(),
+        caption="Share unknown (%) by census year")
+
+# %% [markdown]
+# ## Changes since the last census
+
+# %%
+nb.show(quality.changes_table(summary, year), caption=f"Rows kept, {year - 1} and {year}")
+
+# %% [markdown]
+# ---
+
+# %%
+nb.show_provenance(dict(cycle_id=cycle_id, census_date=census_date, la_code=la_code, la_name=la_name,
+                        threshold=threshold), inputs=[f"{raw_dir}/{year}"])

@@ -1,0 +1,125 @@
+"""The EHCP and SEN support profile (report 2): trends across census years and the mix by age,
+need, sex, ethnicity and placement. Small groups are merged (trends) or suppressed (census-date
+tables, via `sendlib.equality`) so that charts never show a count below the threshold."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+TOPICS = {"age_band_eqia": "Age band", "primary_need": "Primary need", "sex": "Sex",
+          "ethnicity_group_dfe": "Ethnicity", "placement_group": "Placement group"}
+SUPPORT_TOPICS = {k: v for k, v in TOPICS.items() if k != "placement_group"}
+COHORTS = {"ehcp_caseload": "EHCP", "sen_support": "SEN support"}
+# breakdown_topic labels of the published equality tables charted at the census date
+CENSUS_CHARTS = {"EHCP": ["Age (EqIA bands)", "Primary need", "Sex", "Ethnicity (major group)", "Placement group"],
+                 "SEN support": ["Age (EqIA bands)", "Primary need", "Sex", "Ethnicity (major group)"]}
+
+
+def load_trend(processed_dir) -> pd.DataFrame:
+    """Long table over census years: year, cohort, topic, category, count (all unsuppressed)."""
+    rows = []
+    for d in sorted(Path(processed_dir).iterdir()):
+        if not (d.is_dir() and d.name.isdigit() and (d / "ehcp_caseload.parquet").exists()):
+            continue
+        year = int(d.name)
+        pupils = pd.read_parquet(d / "pupils.parquet", columns=["person_id"])
+        rows.append(pd.DataFrame([{"year": year, "cohort": "pupils", "topic": "total",
+                                   "category": "Total", "count": len(pupils)}]))
+        for cohort in COHORTS:
+            df = pd.read_parquet(d / f"{cohort}.parquet")
+            rows.append(pd.DataFrame([{"year": year, "cohort": cohort, "topic": "total",
+                                       "category": "Total", "count": len(df)}]))
+            for topic in TOPICS:
+                if topic in df.columns:
+                    c = df[topic].astype(str).value_counts().rename_axis("category").reset_index(name="count")
+                    rows.append(c.assign(year=year, cohort=cohort, topic=topic))
+    return pd.concat(rows, ignore_index=True)[["year", "cohort", "topic", "category", "count"]]
+
+
+def trend_table(trend: pd.DataFrame) -> pd.DataFrame:
+    """EHCPs, SEN support and pupils by census year, with growth and rates."""
+    t = trend[trend["topic"] == "total"].pivot(index="year", columns="cohort", values="count")
+    out = pd.DataFrame({
+        "census year": t.index.astype(int),
+        "EHCPs": t["ehcp_caseload"].astype(int).to_numpy(),
+        "EHCP growth %": (t["ehcp_caseload"].pct_change() * 100).round(1).to_numpy(),
+        "SEN support": t["sen_support"].astype(int).to_numpy(),
+        "pupils": t["pupils"].astype(int).to_numpy(),
+        "SEN support % of pupils": (t["sen_support"] / t["pupils"] * 100).round(1).to_numpy(),
+    })
+    return out
+
+
+def plot_trend(trend: pd.DataFrame):
+    """Bars of EHCPs and SEN support by census year."""
+    import matplotlib.pyplot as plt
+
+    t = trend[trend["topic"] == "total"].pivot(index="year", columns="cohort", values="count")
+    fig, ax = plt.subplots()
+    width = 0.4
+    x = t.index.to_numpy()
+    ax.bar(x - width / 2, t["ehcp_caseload"], width, label="EHCPs (all ages 0-25)")
+    ax.bar(x + width / 2, t["sen_support"], width, label="SEN support (pupils)")
+    for xi, v in zip(x, t["ehcp_caseload"]):
+        ax.annotate(f"{int(v):,}", (xi - width / 2, v), ha="center", va="bottom", fontsize=8)
+    ax.set(title="EHCPs and SEN support at each January census", xlabel="census year", ylabel="people")
+    ax.set_xticks(x)
+    ax.legend(frameon=False)
+    return ax
+
+
+def merge_small(counts: pd.Series, threshold: int, other: str = "Smaller groups combined") -> pd.Series:
+    """Merge categories with counts 1..threshold-1 into one `other` category of at least two
+    categories and at least `threshold` people (adding the next smallest categories if needed), so
+    no single small count can be read or derived from the chart."""
+    counts = counts.sort_values()
+    small = counts[(counts > 0) & (counts < threshold)].index.tolist()
+    if not small:
+        return counts.sort_values(ascending=False)
+    rest = [c for c in counts.index if c not in small and counts[c] > 0]
+    while (counts[small].sum() < threshold or len(small) < 2) and rest:
+        small.append(rest.pop(0))
+    merged = counts.drop(small)
+    merged[other] = counts[small].sum()
+    return merged.sort_values(ascending=False)
+
+
+def plot_share_trend(trend: pd.DataFrame, topic: str, cohort: str = "ehcp_caseload", threshold: int = 5):
+    """Stacked shares (%) of `topic` in `cohort` by census year, small groups merged."""
+    import matplotlib.pyplot as plt
+
+    sub = trend[(trend["cohort"] == cohort) & (trend["topic"] == topic)]
+    shares = {}
+    for year, g in sub.groupby("year"):
+        merged = merge_small(g.set_index("category")["count"], threshold)
+        shares[year] = merged / merged.sum() * 100
+    df = pd.DataFrame(shares).T.fillna(0)
+    df = df[df.mean().sort_values(ascending=False).index]
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    df.plot(kind="bar", stacked=True, ax=ax, width=0.8, colormap="tab20")
+    ax.set(title=f"{COHORTS.get(cohort, cohort)}: {TOPICS.get(topic, topic).lower()} mix by census year",
+           xlabel="census year", ylabel="% of caseload")
+    ax.legend(bbox_to_anchor=(1.01, 1), loc="upper left", frameon=False, fontsize=8)
+    ax.tick_params(axis="x", rotation=0)
+    return ax
+
+
+def plot_breakdown(published: pd.DataFrame, cohort: str, topic: str, title: str | None = None):
+    """Horizontal bars of one published (disclosure-controlled) breakdown; suppressed cells are
+    labelled 'c' with no bar."""
+    import matplotlib.pyplot as plt
+
+    sub = published[(published["cohort"] == cohort) & (published["breakdown_topic"] == topic)]
+    sub = sub[~sub["breakdown"].isin(["Total", "Total known"])]
+    counts = pd.to_numeric(sub["count"].where(sub["count"] != "c"), errors="coerce")
+    fig, ax = plt.subplots(figsize=(8, max(2.0, 0.32 * len(sub) + 1)))
+    y = range(len(sub))
+    ax.barh(list(y), counts.fillna(0).to_numpy())
+    for yi, (label, v) in enumerate(zip(sub["count"], counts)):
+        ax.annotate("c" if label == "c" else f"{int(v):,}", (0 if pd.isna(v) else v, yi),
+                    xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)
+    ax.set_yticks(list(y), sub["breakdown"].tolist())
+    ax.invert_yaxis()
+    ax.set(title=title or f"{cohort}: {topic.lower()}", xlabel="people")
+    return ax

@@ -1,0 +1,79 @@
+"""Data-quality figures for the first report: what arrived, what was corrected or rejected,
+unknown shares and changes between census years. Reads what `sendlib clean` wrote."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+CHARACTERISTICS = ["sex", "ethnicity", "age", "primary_need", "placement_group"]
+
+
+def year_dirs(processed_dir) -> dict[int, Path]:
+    """Census year -> folder of its processed tables."""
+    return {int(d.name): d for d in sorted(Path(processed_dir).iterdir())
+            if d.is_dir() and d.name.isdigit() and (d / "quality_summary.json").exists()}
+
+
+def load_summaries(processed_dir) -> dict[int, dict]:
+    """Census year -> the `quality_summary.json` of that year."""
+    return {y: json.loads((d / "quality_summary.json").read_text()) for y, d in year_dirs(processed_dir).items()}
+
+
+def files_table(summary: dict) -> pd.DataFrame:
+    """Rows read, kept, corrected, set unknown and rejected per input file of one year."""
+    rows = [{"file": v["name"], "rows read": v["rows_read"], "kept": v["rows_kept"],
+             "of which corrected": v["rows_corrected"], "of which with unknowns": v["rows_set_unknown"],
+             "rejected": v["rows_rejected"]} for v in summary["files"].values()]
+    df = pd.DataFrame(rows).sort_values("file").reset_index(drop=True)
+    total = df.drop(columns="file").sum().to_frame().T.assign(file="All files")
+    return pd.concat([df, total[df.columns]], ignore_index=True)
+
+
+def rules_table(processed_dir, year: int) -> pd.DataFrame:
+    """Problems of one year by rule and action, with an example file for each."""
+    report = pd.read_csv(Path(processed_dir) / str(year) / "quality_report.csv", dtype=str)
+    if report.empty:
+        return pd.DataFrame({"rule": ["none"], "action": ["-"], "problems": [0], "files": ["-"]})
+    grouped = report.groupby(["rule", "action"]).agg(problems=("file", "size"),
+                                                     files=("file", lambda s: ", ".join(sorted(set(s))[:4])))
+    return grouped.reset_index().sort_values(["problems", "rule"], ascending=[False, True]).reset_index(drop=True)
+
+
+def unknown_shares(summaries: dict[int, dict], cohort: str = "ehcp_caseload") -> pd.DataFrame:
+    """Long table: year, characteristic, percent unknown, for `cohort` in every year."""
+    rows = []
+    for year, s in sorted(summaries.items()):
+        shares = s["unknown_share"].get(cohort, {})
+        for c in CHARACTERISTICS:
+            if c in shares:
+                rows.append({"year": year, "characteristic": c.replace("_", " "),
+                             "percent_unknown": round(100 * shares[c], 1)})
+    return pd.DataFrame(rows)
+
+
+def plot_unknown_shares(unknowns: pd.DataFrame):
+    """Line chart of the share unknown per characteristic over census years."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    fig, ax = plt.subplots()
+    sns.lineplot(data=unknowns, x="year", y="percent_unknown", hue="characteristic", marker="o", ax=ax)
+    ax.set(title="EHCP caseload: share of records with the value unknown", xlabel="census year",
+           ylabel="% unknown")
+    ax.set_xticks(sorted(unknowns["year"].unique()))
+    ax.legend(title=None, frameon=False)
+    return ax
+
+
+def changes_table(summaries: dict[int, dict], year: int) -> pd.DataFrame:
+    """Rows kept per file in the previous and this census, and the change."""
+    def kept(y):
+        return {v["name"]: v["rows_kept"] for v in summaries.get(y, {"files": {}})["files"].values()}
+
+    now, before = kept(year), kept(year - 1)
+    rows = [{"file": f, f"{year - 1}": before.get(f), f"{year}": now.get(f),
+             "change %": round((now[f] / before[f] - 1) * 100, 1) if before.get(f) and now.get(f) else None}
+            for f in sorted(set(now) | set(before))]
+    return pd.DataFrame(rows)

@@ -1,0 +1,462 @@
+"""Equality-assessment tables (sendlib.equality): counts, disclosure control, disproportionality,
+the Kingston December 2018 figures, the `sendlib equality` command and its outputs."""
+from __future__ import annotations
+
+import io
+import json
+import math
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from sendlib import cli, codelists, disclosure, equality
+
+# ---- a small synthetic LA built directly in the processed-table layout (schemas.py) ----------
+
+
+def make_frames(seed: int = 0, n_pupils: int = 6000, n_out_of_school: int = 150) -> dict:
+    """pupils (school census), sen_support (provision K) and ehcp_caseload (provision E plus
+    plans of young people outside schools), with unknowns of every kind."""
+    rng = np.random.default_rng(seed)
+    codes = list(codelists.ethnicities()["code"]) + ["UNKN"]
+    w = np.array([40, 2, .3, 10, .3, 2, 2, 2, 2, 5, 3, 1, 4, 2, 6, 1, 2, 3, 1, 1, 1.0])
+    needs = list(codelists.sen_types()["code"]) + ["UNKNOWN"]
+    nw = np.array([8, 12, 3, 1, 15, 20, 25, 2, 1, .3, 3, .5, 3, 5, 1.0])
+
+    def people(n, lo, hi, prefix):
+        df = pd.DataFrame({
+            "person_id": [f"P{prefix}{i:015x}" for i in range(n)],
+            "sex": rng.choice(["M", "F", "U"], n, p=[.55, .44, .01]),
+            "ethnicity": rng.choice(codes, n, p=w / w.sum()),
+            "age": pd.array(rng.integers(lo, hi + 1, n), dtype="Int64"),
+        })
+        df.loc[rng.random(n) < 0.004, "age"] = pd.NA
+        df["ncy"] = df["age"] - 5
+        return df
+
+    pupils = people(n_pupils, 3, 18, "1")
+    pupils["sen_provision"] = rng.choice(["N", "K", "E"], n_pupils, p=[.88, .09, .03])
+    pupils["primary_need"] = np.where(pupils["sen_provision"] == "N", None,
+                                      rng.choice(needs, n_pupils, p=nw / nw.sum()))
+    types = list(codelists.establishment_types()["gias_type"])
+    pupils["establishment_type"] = rng.choice(types[:13], n_pupils)
+    sen = pupils[pupils["sen_provision"] == "K"].drop(columns="sen_provision").reset_index(drop=True)
+    ehcp = pupils[pupils["sen_provision"] == "E"].drop(columns=["sen_provision", "establishment_type"])
+    extra = people(n_out_of_school, 0, 25, "2")
+    extra["primary_need"] = rng.choice(needs, n_out_of_school, p=nw / nw.sum())
+    ehcp = pd.concat([ehcp, extra], ignore_index=True)
+    ehcp["placement_group"] = rng.choice(codelists.placement_group_order("dfe"), len(ehcp),
+                                         p=[.5, .25, .03, .12, .04, .02, .02, .02])
+    return {"ehcp_caseload": ehcp, "sen_support": sen, "pupils": pupils}
+
+
+@pytest.fixture(scope="module")
+def frames():
+    return make_frames()
+
+
+@pytest.fixture(scope="module")
+def counted(frames):
+    return equality.count_tables(frames)
+
+
+@pytest.fixture(scope="module")
+def published(frames):
+    return equality.build_tables(frames, threshold=5, la_code="314", new_la_code="E09000021",
+                                 la_name="Test LA", census_date="2025-01-16")
+
+
+def counts_of(counted, cohort, topic, measure="count") -> dict:
+    rows = counted.rows[(counted.rows["cohort"] == cohort) & (counted.rows["topic"] == topic)]
+    owner = "Pupils" if measure == "population" else cohort
+    return {b: counted.values[(owner, measure, topic, b)] for b in rows["breakdown"]}
+
+
+# ---- independent counts (pandas groupby on the raw columns, not sendlib's helpers) -----------
+
+
+def independent_labels(df: pd.DataFrame) -> pd.DataFrame:
+    eth = pd.read_csv(codelists.__path__[0] + "/ethnicity.csv", dtype=str)
+    needs = pd.read_csv(codelists.__path__[0] + "/sen_types.csv", dtype=str)
+    age = df["age"].astype("float")
+    out = pd.DataFrame(index=df.index)
+    out["age_eqia"] = np.select([age < 5, age < 11, age < 16, age >= 16], ["0-4", "5-10", "11-15", "16+"], "Unknown")
+    out["age_dfe"] = np.select([age < 5, age < 11, age < 16, age < 20, age >= 20],
+                               ["Under 5", "5 to 10", "11 to 15", "16 to 19", "20 to 25"], "Unknown")
+    out["sex"] = df["sex"].map({"M": "Male", "F": "Female", "U": "Unknown"})
+    known = eth[eth["known"] == "True"]
+    out["ethnicity_major"] = df["ethnicity"].map(dict(zip(known["code"], known["major_group_dfe"]))).fillna("Unknown")
+    out["ethnicity_detailed"] = df["ethnicity"].map(dict(zip(known["code"], known["label"]))).fillna("Unknown")
+    out["need"] = df["primary_need"].map(dict(zip(needs["code"], needs["label"]))).fillna("Unknown")
+    return out
+
+
+@pytest.mark.parametrize("cohort,frame", [("EHCP", "ehcp_caseload"), ("SEN support", "sen_support")])
+def test_one_way_counts_match_an_independent_groupby(frames, counted, cohort, frame):
+    labels = independent_labels(frames[frame])
+    for topic in ["age_eqia", "age_dfe", "sex", "ethnicity_major", "ethnicity_detailed", "need"]:
+        expected = labels.groupby(topic).size()
+        got = counts_of(counted, cohort, topic)
+        assert got["Total"] == len(frames[frame])
+        assert got["Total known"] == len(frames[frame]) - expected.get("Unknown", 0)
+        for b, v in got.items():
+            if b not in ("Total", "Total known"):
+                assert v == expected.get(b, 0), (cohort, topic, b)
+    ages = frames[frame]["age"]
+    years = (ages - 5).dropna().astype(int)
+    got = counts_of(counted, cohort, "school_year")
+    assert got["Reception"] == (years == 0).sum() and got["Year 9"] == (years == 9).sum()
+    assert got["Unknown"] == ages.isna().sum()
+
+
+def test_placement_counts_match(frames, counted):
+    expected = frames["ehcp_caseload"].groupby("placement_group").size()
+    got = counts_of(counted, "EHCP", "placement")
+    for g, v in expected.items():
+        assert got[g] == v
+
+
+def test_cross_tabulations_match_pandas_crosstab(frames, counted):
+    labels = independent_labels(frames["ehcp_caseload"])
+    expected = pd.crosstab(labels["need"], labels["sex"], margins=True, margins_name="Total")
+    got = counts_of(counted, "EHCP", "need_by_sex")
+    for need in expected.index:
+        for sex in expected.columns:
+            assert got[f"{need} | {sex}"] == expected.at[need, sex], (need, sex)
+        known = expected.at[need, "Total"] - (expected.at[need, "Unknown"] if "Unknown" in expected.columns else 0)
+        assert got[f"{need} | Total known"] == known
+    expected = pd.crosstab(labels["ethnicity_major"], labels["age_eqia"])
+    got = counts_of(counted, "EHCP", "ethnicity_by_age")
+    for eth in expected.index:
+        for age in expected.columns:
+            assert got[f"{eth} | {age}"] == expected.at[eth, age]
+
+
+def test_population_and_cohort_in_census(frames, counted):
+    pupils = frames["pupils"]
+    labels = independent_labels(pupils)
+    pop = counts_of(counted, "EHCP", "sex", "population")
+    assert pop["Male"] == (labels["sex"] == "Male").sum() and pop["Total"] == len(pupils)
+    in_census = counts_of(counted, "EHCP", "ethnicity_major", "cohort_pupils")
+    e = labels[pupils["sen_provision"] == "E"].groupby("ethnicity_major").size()
+    assert all(in_census[g] == e.get(g, 0) for g in e.index)
+    assert in_census["Total"] == (pupils["sen_provision"] == "E").sum()
+
+
+# ---- publication -----------------------------------------------------------------------------
+
+
+def test_published_layout(published):
+    assert list(published.columns) == equality.COLUMNS
+    assert set(published["time_period"]) == {"202425"}
+    assert set(published["time_identifier"]) == {"Academic year"}
+    assert set(published["geographic_level"]) == {"Local authority"}
+    assert set(published["old_la_code"]) == {"314"} and set(published["la_name"]) == {"Test LA"}
+    assert set(published["cohort"]) == {"EHCP", "SEN support"}
+    assert {t.label for t in equality.TOPICS} == set(published["breakdown_topic"])
+
+
+def test_published_tables_pass_the_auditor(published):
+    report = equality.audit_tables(published)
+    assert report.passed and len(report.cells) > 0
+    assert (report.cells["possible_values"] >= 5).all()
+    summary = equality.audit_summary(published)
+    assert set(summary["result"]) == {"pass"}
+
+
+def test_small_counts_are_suppressed_and_zeros_shown(published, counted):
+    shown = published[published["count"] != "c"]
+    values = shown["count"].astype(int)
+    assert not ((values > 0) & (values < 5)).any()
+    assert (values == 0).any()
+    for col in ["population", "cohort_pupils"]:
+        v = pd.to_numeric(published[col].where(~published[col].isin(["c", "z"])), errors="coerce").dropna()
+        assert not ((v > 0) & (v < 5)).any()
+    # every true count of 1-4 was published as c
+    small = {k for k, v in counted.values.items() if 0 < v < 5 and k[1] == "count"}
+    for cohort, _, topic, b in small:
+        row = published[(published["cohort"] == cohort) & (published["breakdown_topic"] == equality.TOPIC[topic].label)
+                         & (published["breakdown"] == b)]
+        assert (row["count"] == "c").all()
+
+
+def test_suppressed_cells_hold_only_c_and_hide_their_percentages(published):
+    hidden = published[published["count"] == "c"]
+    assert len(hidden) > 0
+    assert (hidden["percent"] == "c").all()
+    assert hidden["percent_of_known"].isin(["c", "z"]).all()
+    ratio_cols = ["risk_ratio", "risk_ratio_lower", "risk_ratio_upper", "disproportionality"]
+    pupils_hidden = published[published["cohort_pupils"] == "c"]
+    assert (pupils_hidden["risk_percent"] == "c").all()
+    known = pupils_hidden[~pupils_hidden["breakdown"].isin(equality.SPECIAL)]
+    assert (known[ratio_cols] == "c").all().all()
+    # a percentage is only ever a number, c or z
+    for col in ["percent", "percent_of_known", "risk_percent"]:
+        v = published[col]
+        assert (v.isin(["c", "z"]) | v.str.fullmatch(r"\d+\.\d+")).all(), col
+
+
+def test_percentages_are_computed_from_published_counts(published):
+    rows = published[(published["cohort"] == "EHCP") & (published["breakdown_topic"] == "Sex")].set_index("breakdown")
+    total = int(rows.at["Total", "count"])
+    for sex in ["Male", "Female"]:
+        if rows.at[sex, "count"] != "c":
+            assert rows.at[sex, "percent"] == f"{100 * int(rows.at[sex, 'count']) / total:.1f}"
+
+
+def test_kingston_style_publication_of_the_same_tables_fails_the_auditor(counted):
+    # only the small counts hidden, as Kingston did in 2018
+    naive = disclosure.Suppression(frozenset(disclosure.primary_cells(counted.values, 5)), frozenset(),
+                                   dict(counted.values))
+    tables = equality.publish(counted, naive)
+    assert not equality.audit_tables(tables, 5).passed
+
+
+def test_same_inputs_give_identical_tables(frames, published):
+    again = equality.build_tables(frames, threshold=5, la_code="314", new_la_code="E09000021",
+                                  la_name="Test LA", census_date="2025-01-16")
+    assert again.to_csv(index=False) == published.to_csv(index=False)
+
+
+def test_threshold_and_grouping_are_parameters(frames):
+    t3 = equality.build_tables(frames, threshold=3, ethnicity_grouping="kingston")
+    assert equality.audit_tables(t3, 3).passed
+    counts = pd.to_numeric(t3["count"].where(t3["count"] != "c"), errors="coerce").dropna()
+    assert not ((counts > 0) & (counts < 3)).any()
+    assert "Chinese" in set(t3.loc[t3["breakdown_topic"] == "Ethnicity (major group)", "breakdown"])
+
+
+# ---- disproportionality ----------------------------------------------------------------------
+
+
+def test_risk_ratio_and_katz_interval():
+    # 30 of 200 in the group against 100 of 2,000 others: RR = 0.15 / 0.05 = 3
+    rr, lo, hi = equality.risk_ratio(30, 200, 100, 2000)
+    se = math.sqrt(1 / 30 - 1 / 200 + 1 / 100 - 1 / 2000)
+    assert rr == pytest.approx(3.0)
+    assert lo == pytest.approx(3.0 * math.exp(-1.959964 * se)) and hi == pytest.approx(3.0 * math.exp(1.959964 * se))
+    assert lo > 1
+    assert all(math.isnan(x) for x in equality.risk_ratio(5, 0, 10, 100))
+
+
+def _dispro_frames(group_cohort: int, group_pupils: int):
+    """1,000 pupils: a group of `group_pupils` pupils (ethnicity BCRB) with `group_cohort` EHCPs,
+    the other pupils (WBRI) with 3% EHCPs."""
+    others = 1000 - group_pupils
+    eth = ["BCRB"] * group_pupils + ["WBRI"] * others
+    prov = ["E"] * group_cohort + ["N"] * (group_pupils - group_cohort) + ["E"] * 30 + ["N"] * (others - 30)
+    pupils = pd.DataFrame({"person_id": [f"P{i:016x}" for i in range(1000)], "sex": "M", "ethnicity": eth,
+                           "age": pd.array([10] * 1000, dtype="Int64"), "sen_provision": prov,
+                           "primary_need": "ASD"})
+    ehcp = pupils[pupils["sen_provision"] == "E"].assign(placement_group="Mainstream")
+    return {"pupils": pupils, "ehcp_caseload": ehcp, "sen_support": ehcp.iloc[0:0]}
+
+
+def _flag(tables, group="Black"):
+    row = tables[(tables["cohort"] == "EHCP") & (tables["breakdown_topic"] == "Ethnicity (major group)")
+                 & (tables["breakdown"] == group)].iloc[0]
+    return row
+
+
+def test_flag_needs_large_enough_groups_and_an_interval_excluding_one():
+    high = _flag(equality.build_tables(_dispro_frames(group_cohort=20, group_pupils=100)))
+    assert high["disproportionality"] == "Higher"  # 20% against 30/900 = 3.3%
+    assert float(high["risk_ratio"]) == pytest.approx((20 / 100) / (30 / 900), abs=0.005)
+    assert high["risk_percent"] == "20.00" and high["population"] == "100" and high["cohort_pupils"] == "20"
+    small = _flag(equality.build_tables(_dispro_frames(group_cohort=9, group_pupils=40)))
+    assert small["disproportionality"] == "Too small to judge"  # 9 < cell size 10
+    allowed = _flag(equality.build_tables(_dispro_frames(group_cohort=9, group_pupils=40), cell_size=5))
+    assert allowed["disproportionality"] == "Higher"
+    few_pupils = _flag(equality.build_tables(_dispro_frames(group_cohort=12, group_pupils=25)))
+    assert few_pupils["disproportionality"] == "Too small to judge"  # 25 < n-size 30
+    same = _flag(equality.build_tables(_dispro_frames(group_cohort=3 * 4, group_pupils=400)))
+    assert same["disproportionality"] == "No difference shown"  # 3% against 30/600 = 5%: CI spans 1
+
+
+def test_unknown_ethnicity_is_reported_as_a_finding(published):
+    lines = equality.findings(published)
+    rows = published[(published["breakdown_topic"] == "Ethnicity (major group)") & (published["breakdown"] == "Unknown")]
+    assert len(rows) == 2
+    for rec in rows.itertuples():
+        text = "withheld number (c)" if rec.count == "c" else f"for {int(rec.count):,} of"
+        assert any(line.startswith(f"{rec.cohort}: ethnicity is unknown") and text in line
+                   and (rec.count == "c" or f"({rec.percent}%)" in line) for line in lines)
+
+
+# ---- Kingston, December 2018: the cleaning fixture taken through the equality tables ---------
+
+
+@pytest.fixture(scope="module")
+def kingston(tmp_path_factory):
+    from sendlib import cleaning
+    from tests.cleaning_fixtures import (
+        census_rows,
+        establishments,
+        sen2_tables,
+        write_raw,
+    )
+    from tests.test_kingston_fixture import CENSUS, kingston_children
+
+    raw = tmp_path_factory.mktemp("kingston_eq") / "raw"
+    tables = sen2_tables(kingston_children())
+    tables["school_census"] = census_rows([{"upn": "K000000000001", "dob": "2010-01-01", "provision": "N"}])
+    tables["establishments"] = establishments()
+    write_raw(raw, tables, manifest={"synthetic": True})
+    out = raw.parent / "processed"
+    cleaning.clean(raw, out, CENSUS.date().isoformat(), quiet=True)
+    return out
+
+
+def test_kingston_unsuppressed_tables_equal_the_published_figures(kingston):
+    from tests.test_kingston_fixture import ETHNIC_GROUPS, PUBLISHED_NEEDS, SCHOOL_YEARS
+
+    counted = equality.count_tables(kingston, ethnicity_grouping="kingston")
+    age = counts_of(counted, "EHCP", "age_eqia")
+    assert {b: age[b] for b in ["0-4", "5-10", "11-15", "16+", "Total"]} == {
+        "0-4": 2, "5-10": 313, "11-15": 463, "16+": 379, "Total": 1157}
+    years = counts_of(counted, "EHCP", "school_year")
+    assert {b: v for b, v in years.items() if v and b not in equality.SPECIAL} == SCHOOL_YEARS
+    assert all(years[b] < 5 for b in ["Nursery 2", "Age 23+", "Age 24+"])
+    needs = counts_of(counted, "EHCP", "need")
+    labels = dict(zip(codelists.sen_types()["code"], codelists.sen_types()["label"]))
+    for code, n in PUBLISHED_NEEDS.items():
+        if code != "SEMH":  # BESD (legacy SEMH) is merged into SEMH by the cleaner
+            assert needs[labels[code]] == n, code
+    assert needs[labels["MSI"]] < 5 and needs[labels["NSA"]] < 5
+    sex = counts_of(counted, "EHCP", "sex")
+    assert round(100 * sex["Male"] / sex["Total"], 1) == 71.7
+    assert round(100 * sex["Female"] / sex["Total"], 1) == 28.3
+    eth = counts_of(counted, "EHCP", "ethnicity_major")
+    assert {g: eth[g] for g in ETHNIC_GROUPS} == ETHNIC_GROUPS
+    assert round(100 * eth["Unknown"] / eth["Total"], 1) == 49.7
+
+
+def test_kingston_published_tables_pass_and_kingstons_own_table_fails(kingston):
+    tables = equality.build_tables(kingston, threshold=5, ethnicity_grouping="kingston")
+    assert equality.audit_tables(tables).passed
+    age = tables[(tables["cohort"] == "EHCP") & (tables["breakdown_topic"] == "Age (EqIA bands)")].set_index("breakdown")
+    assert age.at["0-4", "count"] == "c" and age.at["Total", "count"] == "1157"
+    assert (age["count"] == "c").sum() >= 2  # a second band hides the 0-4 count
+    assert set(tables["time_period"]) == {"201819"}  # census at the end of December 2018
+
+    # Kingston's table: 0-4 as "fewer than five", the other bands and the total published
+    counted = equality.count_tables(kingston, ethnicity_grouping="kingston")
+    kingston_cells = {k for k in counted.values if k[:3] == ("EHCP", "count", "age_eqia")}
+    values = {k: counted.values[k] for k in kingston_cells}
+    pub = {k: (None if k[3] == "0-4" else v) for k, v in values.items()}
+    rels = [r for r in counted.relations if set(r.members()) <= kingston_cells]
+    report = disclosure.audit(pub, rels, 5)
+    assert not report.passed
+    row = report.cells.iloc[0]
+    assert row["cell"][3] == "0-4" and (row["lower"], row["upper"]) == (2, 2)
+
+
+# ---- the command and its files ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def processed_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("processed") / "2025"
+    folder.mkdir()
+    for name, df in make_frames(seed=3, n_pupils=2500, n_out_of_school=60).items():
+        df.to_parquet(folder / f"{name}.parquet", index=False)
+    (folder / "metadata.json").write_text(json.dumps({"census_date": "2025-01-16", "la_code": "314",
+                                                      "new_la_code": "E09000021", "la_name": "Meta LA"}))
+    return folder
+
+
+def test_command_writes_csv_xlsx_html_identically_twice(processed_dir, tmp_path, capsys):
+    outs = []
+    for run in ("a", "b"):
+        assert cli.main(["equality", str(processed_dir), str(tmp_path / run), "--threshold", "5"]) == 0
+        outs.append({n: (tmp_path / run / n).read_bytes()
+                     for n in ["equality_tables.csv", "equality_tables.xlsx", "equality_tables.html"]})
+    assert outs[0] == outs[1]
+    assert "audit passed" in capsys.readouterr().out
+    csv = pd.read_csv(io.BytesIO(outs[0]["equality_tables.csv"]), dtype=str, keep_default_na=False)
+    assert list(csv.columns) == equality.COLUMNS
+    assert set(csv["la_name"]) == {"Meta LA"} and set(csv["time_period"]) == {"202425"}
+    assert equality.audit_tables(csv, 5).passed  # the auditor works from the written file alone
+    wb = openpyxl.load_workbook(io.BytesIO(outs[0]["equality_tables.xlsx"]))
+    assert wb.sheetnames[0] == "Notes" and "EHCP Age EqIA" in wb.sheetnames
+    assert all(len(s) <= 31 for s in wb.sheetnames)
+    ws = wb["EHCP Sex"]
+    assert "fewer than five" in ws["A2"].value
+    assert [ws.cell(r, 1).value for r in range(5, 10)] == ["Male", "Female", "Unknown", "Total known", "Total"]
+    assert isinstance(ws.cell(9, 2).value, int)  # counts are numbers in Excel, so that they add up
+    # suppressed cells hold the text c, and only where the CSV has c
+    one_way_sheets = [f"{cohort} {t.sheet}" for t in equality.TOPICS if not t.is_cross
+                      for cohort in ("EHCP", "SEN support")]
+    hidden_xlsx = sum(c.value == "c" for name in one_way_sheets for row in wb[name].iter_rows(min_row=5)
+                      for c in row[1:2])
+    one_way = csv[~csv["breakdown"].str.contains(" | ", regex=False)]
+    assert hidden_xlsx == (one_way["count"] == "c").sum() > 0
+    html = outs[0]["equality_tables.html"].decode()
+    assert "fewer than five" in html and "<script" not in html and "Disclosure audit" in html
+
+
+def test_command_options_override_metadata(processed_dir, tmp_path):
+    assert cli.main(["equality", str(processed_dir), str(tmp_path), "--la-name", "Other LA",
+                     "--ethnicity-grouping", "kingston"]) == 0
+    csv = pd.read_csv(tmp_path / "equality_tables.csv", dtype=str, keep_default_na=False)
+    assert set(csv["la_name"]) == {"Other LA"}
+
+
+def test_command_reports_user_mistakes_in_one_line(processed_dir, tmp_path, capsys):
+    assert cli.main(["equality", str(tmp_path / "missing"), str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "missing" in err and "Traceback" not in err
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for name in ["ehcp_caseload", "sen_support", "pupils"]:
+        df = pd.read_parquet(processed_dir / f"{name}.parquet")
+        if name == "pupils":
+            df = df.drop(columns="sen_provision")
+        df.to_parquet(broken / f"{name}.parquet")
+    assert cli.main(["equality", str(broken), str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "pupils.parquet" in err and "sen_provision" in err and err.count("\n") == 1
+
+
+# ---- the synthetic demo LA through the real cleaner ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_processed(demo_raw, tmp_path_factory):
+    from sendlib import cleaning
+
+    out = tmp_path_factory.mktemp("demo_eq") / "2025"
+    cleaning.clean(demo_raw / "2025", out, "2025-01-16", quiet=True)
+    return out
+
+
+def test_synthetic_demo_tables_match_an_independent_count(demo_processed):
+    counted = equality.count_tables(demo_processed)
+    for cohort, name in [("EHCP", "ehcp_caseload"), ("SEN support", "sen_support")]:
+        df = pd.read_parquet(demo_processed / f"{name}.parquet")
+        assert len(df) > 100
+        labels = independent_labels(df)
+        for topic in ["age_eqia", "age_dfe", "sex", "ethnicity_major", "ethnicity_detailed", "need"]:
+            expected = labels.groupby(topic).size()
+            got = counts_of(counted, cohort, topic)
+            assert got["Total"] == len(df)
+            assert {b: v for b, v in got.items() if v and b not in ("Total", "Total known")} == \
+                expected[expected > 0].to_dict(), (cohort, topic)
+    ehcp = pd.read_parquet(demo_processed / "ehcp_caseload.parquet")
+    got = counts_of(counted, "EHCP", "placement")
+    assert {g: v for g, v in got.items() if v and g not in ("Total", "Total known")} == \
+        ehcp.groupby("placement_group").size().to_dict()
+    pupils = pd.read_parquet(demo_processed / "pupils.parquet")
+    pop = counts_of(counted, "EHCP", "sex", "population")
+    assert pop["Total"] == len(pupils) and pop["Female"] == (pupils["sex"] == "F").sum()
+
+
+def test_synthetic_demo_tables_pass_the_auditor(demo_processed, tmp_path):
+    tables = equality.write_tables(demo_processed, tmp_path, threshold=5)
+    written = pd.read_csv(tmp_path / "equality_tables.csv", dtype=str, keep_default_na=False)
+    assert equality.audit_tables(written, 5).passed
+    assert (written["count"] == "c").any()
+    assert set(written["time_period"]) == {"202425"}
+    assert written.equals(tables.reset_index(drop=True).astype(str))

@@ -1,0 +1,142 @@
+"""The review-cycle runner on the small synthetic LA: every report renders, managers see no code,
+no report leaks a person-level identifier or an unsuppressed small count, and failures are shown."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+import yaml
+
+from sendlib.reports import runner
+from sendlib.reports.config import load_cycle
+from tests.conftest import ROOT, write_config
+
+CODE_CELL = re.compile(r'class="[^"]*\bjp-InputArea-editor\b')  # a code editor element, not the CSS rule
+ERROR_TEXT = re.compile(r"Traceback|\b[A-Z]\w*(Error|Exception|Warning):")
+
+
+def visible_text(page: str) -> str:
+    """The text a reader sees: no style sheets, scripts or tags."""
+    page = re.sub(r"<(style|script)\b.*?</\1>", " ", page, flags=re.S | re.I)
+    return re.sub(r"<[^>]+>", " ", page)
+
+
+NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def test_all_reports_render(cycle_run):
+    cycle, status = cycle_run
+    summary = json.loads((cycle.reports_dir / "cycle.json").read_text())
+    failed = {r["name"]: r["error"] for r in summary["reports"] if r["status"] != "ok"}
+    assert failed == {} and status == 0
+    assert len(NOTEBOOKS) == 5
+    for name in NOTEBOOKS:
+        assert (cycle.reports_dir / f"{name}.html").stat().st_size > 10_000
+        assert (cycle.reports_dir / "analyst" / f"{name}.html").exists()
+        assert (cycle.reports_dir / "executed" / f"{name}.ipynb").exists()
+    index = (cycle.reports_dir / "index.html").read_text()
+    assert all(f"{name}.html" in index for name in NOTEBOOKS)
+    assert "EHCPs at the" in index
+    assert "test/index.html" in (cycle.reports_dir.parent / "index.html").read_text()
+
+
+def test_manager_reports_have_no_code_and_end_with_provenance(cycle_run):
+    cycle, _ = cycle_run
+    for name in NOTEBOOKS:
+        page = (cycle.reports_dir / f"{name}.html").read_text()
+        assert not CODE_CELL.search(page), f"{name}: code visible to managers"
+        text = visible_text(page)
+        assert not ERROR_TEXT.search(text), f"{name}: error text shown to managers"
+        assert not re.search(r"data-mime-type=\"application/vnd.jupyter.stderr", page), f"{name}: warnings shown"
+        assert "Provenance" in page and "sha256" in page.lower()
+        assert "data:image/png;base64" in page or name.startswith("01") or name.startswith("05")
+        analyst = (cycle.reports_dir / "analyst" / f"{name}.html").read_text()
+        assert CODE_CELL.search(analyst)
+
+
+def _identifiers(raw_year: Path) -> set[str]:
+    person = pd.read_csv(raw_year / "person.csv", dtype=str, keep_default_na=False)
+    census = pd.read_csv(raw_year / "school_census.csv", dtype=str, keep_default_na=False)
+    ids = set(person["upn"]) | set(census["upn"]) | set(person["postcode"])
+    ids |= set(person["surname"] + " ") if False else set()
+    return {i for i in ids if len(i) >= 6}
+
+
+def test_no_report_contains_personal_identifiers(cycle_run, demo_raw):
+    cycle, _ = cycle_run
+    ids = _identifiers(demo_raw / "2025")
+    person = pd.read_csv(demo_raw / "2025" / "person.csv", dtype=str, keep_default_na=False)
+    dobs = {d for d in person["personbirthdate"] if d}
+    for page in sorted(cycle.reports_dir.rglob("*.html")):
+        text = page.read_text()
+        tokens = set(re.findall(r"[A-Z][0-9A-Z]{12}", text))
+        assert not (tokens & ids), f"{page.name} contains a UPN"
+        assert not any(f" {pc}" in text for pc in list(person["postcode"])[:500] if pc), f"{page.name}: postcode"
+        found = {d for d in re.findall(r"\d{4}-\d{2}-\d{2}", text)} & dobs
+        assert not found - {str(cycle.census_date)}, f"{page.name} contains dates of birth {sorted(found)[:3]}"
+
+
+def test_published_tables_have_no_small_counts(cycle_run):
+    cycle, _ = cycle_run
+    tables = pd.read_csv(cycle.reports_dir / "tables" / "equality_tables.csv", dtype=str)
+    counts = pd.to_numeric(tables["count"].where(tables["count"] != "c"), errors="coerce")
+    assert ((counts == 0) | (counts >= cycle.threshold) | counts.isna()).all()
+    assert (tables["count"] == "c").any()
+
+
+def test_rerun_gives_identical_tables(cycle_run):
+    cycle, _ = cycle_run
+    before = {p.relative_to(cycle.processed_dir): p.read_bytes()
+              for p in cycle.processed_dir.rglob("*") if p.is_file()}
+    tables_before = (cycle.reports_dir / "tables" / "equality_tables.csv").read_bytes()
+    runner.clean_years(cycle)
+    runner.publish_tables(cycle)
+    after = {p.relative_to(cycle.processed_dir): p.read_bytes()
+             for p in cycle.processed_dir.rglob("*") if p.is_file()}
+    assert before.keys() == after.keys()
+    assert [k for k in before if before[k] != after[k]] == []
+    assert (cycle.reports_dir / "tables" / "equality_tables.csv").read_bytes() == tables_before
+
+
+def test_failing_notebook_is_reported_and_others_still_run(demo_raw, tmp_path, monkeypatch):
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    shutil.copy(ROOT / "notebooks" / "01_data_quality.ipynb", nbdir)
+    broken = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Broken report"),
+        nbformat.v4.new_code_cell("cycle_id = 'x'", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("print('reached')"),
+        nbformat.v4.new_code_cell("raise ValueError('the census file had no pupils')"),
+    ])
+    nbformat.write(broken, nbdir / "00_broken.ipynb")
+    monkeypatch.setattr(runner, "NOTEBOOK_DIR", nbdir)
+    cycle = load_cycle("test", write_config(tmp_path, demo_raw), root=ROOT)
+    status = runner.run_cycle(cycle)
+    assert status == 1
+    index = (cycle.reports_dir / "index.html").read_text()
+    assert "the census file had no pupils" in index and "failed" in index
+    assert (cycle.reports_dir / "01_data_quality.html").exists()
+    analyst = (cycle.reports_dir / "analyst" / "00_broken.html").read_text()
+    assert "reached" in analyst and "ValueError" in analyst
+    manager = (cycle.reports_dir / "00_broken.html").read_text()
+    assert "Traceback" not in manager and "could not be completed" in manager
+
+
+def test_dry_run_reports_missing_inputs(tmp_path, capsys):
+    cycle = load_cycle("test", write_config(tmp_path, tmp_path / "nowhere"), root=ROOT)
+    assert runner.dry_run(cycle) == 2
+    assert "does not exist" in capsys.readouterr().out
+
+
+def test_cli_unknown_cycle_is_one_line(tmp_path):
+    cfg = write_config(tmp_path, tmp_path)
+    res = subprocess.run([str(ROOT / ".venv" / "bin" / "sendlib"), "run-cycle", "nope", "--config", str(cfg)],
+                         capture_output=True, text=True)
+    assert res.returncode == 2
+    assert res.stderr.count("\n") == 1 and "no cycle 'nope'" in res.stderr and "Traceback" not in res.stderr
