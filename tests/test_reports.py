@@ -140,3 +140,57 @@ def test_cli_unknown_cycle_is_one_line(tmp_path):
                          capture_output=True, text=True)
     assert res.returncode == 2
     assert res.stderr.count("\n") == 1 and "no cycle 'nope'" in res.stderr and "Traceback" not in res.stderr
+
+
+SMALL_COUNT_REPORTS = ("02", "03", "05")  # the reports that count people by characteristic
+
+
+def _leading_integers(page: str) -> list[int]:
+    """Integers that stand alone in a table cell ('12', '1,234', '12 (3.4%)')."""
+    cells = re.findall(r"<td[^>]*>\s*([^<]*?)\s*</td>", page)
+    out = []
+    for cell in cells:
+        m = re.fullmatch(r"(\d[\d,]*)(\s*\([^)]*\))?", cell.strip())
+        if m:
+            out.append(int(m.group(1).replace(",", "")))
+    return out
+
+
+def test_reports_show_no_count_below_threshold(cycle_run):
+    cycle, _ = cycle_run
+    for name in NOTEBOOKS:
+        if not name.startswith(SMALL_COUNT_REPORTS):
+            continue
+        # the provenance block and the disclosure audit (counts of cells, not people) are not scanned
+        page = (cycle.reports_dir / f"{name}.html").read_text().split("Provenance")[0].split("Disclosure audit")[0]
+        numbers = _leading_integers(page)
+        assert len(numbers) > 20, f"{name}: no tables found"
+        small = [n for n in numbers if 0 < n < cycle.threshold]
+        assert small == [], f"{name} shows counts below the threshold: {small[:10]}"
+
+
+def test_small_count_scan_catches_a_leak():
+    page = "<table><tr><td>Male</td><td>1,407</td></tr><tr><td>Female</td><td>3 (0.2%)</td></tr></table>"
+    assert [n for n in _leading_integers(page) if 0 < n < 5] == [3]
+
+
+def test_rerun_gives_the_same_report_content(cycle_run, tmp_path):
+    """Executing a report again gives the same HTML apart from the run time and cell ids."""
+    import dataclasses
+
+    from sendlib.reports.render import render
+
+    cycle, _ = cycle_run
+    again = dataclasses.replace(cycle, reports_dir=tmp_path / "again")
+    name = "02_ehcp_profile"
+    run = runner.execute(ROOT / "notebooks" / f"{name}.ipynb", again)
+    assert run.status == "ok", run.error
+    render(again.reports_dir / "executed" / f"{name}.ipynb", again.reports_dir / f"{name}.html",
+           again.reports_dir / "analyst" / f"{name}.html")
+
+    def content(path: Path) -> str:
+        text = path.read_text()
+        text = re.sub(r"run \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", "run <time>", text)
+        return re.sub(r'id="cell-id=[^"]*"', "", text)
+
+    assert content(again.reports_dir / f"{name}.html") == content(cycle.reports_dir / f"{name}.html")

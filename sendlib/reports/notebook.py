@@ -1,6 +1,7 @@
 """Small helpers used inside the report notebooks, so that a notebook cell stays a few lines."""
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pandas as pd
@@ -34,7 +35,9 @@ def show(df: pd.DataFrame, caption: str | None = None, percent_cols=(), index: b
             fmt[c] = "{}" if yearish else "{:,}"
         elif pd.api.types.is_float_dtype(df[c]):
             fmt[c] = "{:,.1f}"
-    styler = df.style.format(fmt, na_rep="")
+    # a stable element id (pandas would draw a random one) keeps re-rendered reports identical
+    uid = hashlib.sha1(f"{caption}|{list(df.columns)}|{len(df)}".encode()).hexdigest()[:8]
+    styler = df.style.format(fmt, na_rep="").set_uuid(uid)
     if not index:
         styler = styler.hide(axis="index")
     if caption:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import time
 import traceback
 from dataclasses import dataclass
@@ -101,6 +102,22 @@ def publish_tables(cycle: Cycle) -> None:
                           la_code=cycle.la_code, new_la_code=cycle.new_la_code, la_name=cycle.la_name)
 
 
+def _kernel_manager_class():
+    """A kernel manager that talks to its kernel over local IPC sockets, not TCP: nothing is
+    exposed on the network (and the kernel does not warn about unencrypted TCP)."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.transport = "ipc"
+            # a private folder per kernel: IPC socket names are numbered, so two kernels
+            # started at once in the same folder would collide
+            self.ip = str(Path(tempfile.mkdtemp(prefix="sendlib-kernel-")) / "kernel")
+
+    return IPCKernelManager
+
+
 def execute(nb: Path, cycle: Cycle) -> NotebookRun:
     """Execute one notebook with papermill; never raises for a failing notebook."""
     import papermill as pm
@@ -115,7 +132,7 @@ def execute(nb: Path, cycle: Cycle) -> NotebookRun:
     try:
         pm.execute_notebook(str(nb), str(out), parameters=cycle.notebook_parameters(),
                             kernel_name=KERNEL, language="python", progress_bar=False,
-                            cwd=str(cycle.root))
+                            cwd=str(cycle.root), kernel_manager_class=_kernel_manager_class())
         return NotebookRun(nb.stem, title, "ok", time.perf_counter() - t)
     except Exception as exc:  # papermill raises PapermillExecutionError; record and go on
         message = _error_line(exc)
