@@ -46,13 +46,14 @@ def headlines(cycle: Cycle) -> list[tuple[str, str]]:
     support, pupils = count(year_dir, "sen_support"), count(year_dir, "pupils")
     if support is not None and pupils:
         out.append((f"{support:,}", f"pupils on SEN support ({support / pupils * 100:.1f}% of pupils)"))
-    f = year_dir / "assessments.parquet"
-    if f.exists():
-        a = pd.read_parquet(f)
-        col = next((c for c in ("within_20_weeks", "within_20_weeks_excl_exceptions") if c in a.columns), None)
-        if col is not None and a[col].notna().any():
-            out.append((f"{a[col].dropna().astype(float).mean() * 100:.0f}%",
-                        "new EHCPs issued within 20 weeks"))
+    if (year_dir / "assessments.parquet").exists():
+        from sendlib import timeliness
+
+        kpis = timeliness.year_kpis(year_dir)
+        for name, label in (("Issued within 20 weeks", "new EHCPs issued within 20 weeks"),
+                            ("Annual reviews within 12 months", "annual reviews held within 12 months")):
+            if kpis.get(name) is not None:
+                out.append((f"{kpis[name]:.0f}%", f"{label} (target {timeliness.TARGETS[name]:.0f}%)"))
     return out
 
 

@@ -40,6 +40,22 @@ def _manager_notebook(nb: nbformat.NotebookNode, error: str | None) -> nbformat.
     return nb
 
 
+NO_ALT = "No description has been provided for this image"
+
+
+def describe_charts(page: str) -> str:
+    """Give every chart the alternative text 'Chart: <section heading>' (nbconvert's lab template
+    leaves a placeholder), so that screen-reader users know what each image shows."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(page, features="html.parser")
+    for img in soup.find_all("img", alt=NO_ALT):
+        heading = img.find_previous(["h1", "h2", "h3"])
+        title = heading.get_text(" ", strip=True).rstrip("¶").strip() if heading else "report"
+        img["alt"] = f"Chart: {title}"
+    return str(soup)
+
+
 def render(executed: Path, manager_html: Path, analyst_html: Path, error: str | None = None) -> None:
     """Write the manager and analyst HTML of the executed notebook at `executed`."""
     from nbconvert import HTMLExporter
@@ -49,13 +65,13 @@ def render(executed: Path, manager_html: Path, analyst_html: Path, error: str | 
     analyst = HTMLExporter(template_name="lab", embed_images=True)
     body, _ = analyst.from_notebook_node(nb, resources={"metadata": {"name": f"{title} (analyst)"}})
     analyst_html.parent.mkdir(parents=True, exist_ok=True)
-    analyst_html.write_text(body, encoding="utf-8")
+    analyst_html.write_text(describe_charts(body), encoding="utf-8")
 
     manager = HTMLExporter(template_name="lab", embed_images=True, exclude_input=True,
                            exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = manager.from_notebook_node(_manager_notebook(nb, error),
                                          resources={"metadata": {"name": title}})
-    body = body.replace("</head>", MANAGER_CSS + "</head>", 1)
+    body = describe_charts(body.replace("</head>", MANAGER_CSS + "</head>", 1))
     manager_html.parent.mkdir(parents=True, exist_ok=True)
     manager_html.write_text(body, encoding="utf-8")
 

@@ -9,6 +9,7 @@ stop the others; the command then exits 1.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -102,9 +103,10 @@ def publish_tables(cycle: Cycle) -> None:
                           la_code=cycle.la_code, new_la_code=cycle.new_la_code, la_name=cycle.la_name)
 
 
-def _kernel_manager_class():
-    """A kernel manager that talks to its kernel over local IPC sockets, not TCP: nothing is
-    exposed on the network (and the kernel does not warn about unencrypted TCP)."""
+def _kernel_manager_class(kernel_log: Path, socket_dir: Path):
+    """A kernel manager that talks to its kernel over local IPC sockets, not TCP (nothing is
+    exposed on the network), and writes the kernel's own messages to `kernel_log` rather than
+    the run's progress output."""
     from jupyter_client.manager import AsyncKernelManager
 
     class IPCKernelManager(AsyncKernelManager):
@@ -113,7 +115,11 @@ def _kernel_manager_class():
             self.transport = "ipc"
             # a private folder per kernel: IPC socket names are numbered, so two kernels
             # started at once in the same folder would collide
-            self.ip = str(Path(tempfile.mkdtemp(prefix="sendlib-kernel-")) / "kernel")
+            self.ip = str(socket_dir / "kernel")
+
+        async def start_kernel(self, **kw):
+            kw.setdefault("stderr", open(kernel_log, "ab"))  # noqa: SIM115 (kept open for the kernel's life)
+            return await super().start_kernel(**kw)
 
     return IPCKernelManager
 
@@ -129,14 +135,18 @@ def execute(nb: Path, cycle: Cycle) -> NotebookRun:
     out.parent.mkdir(parents=True, exist_ok=True)
     title = _title(nbformat.read(nb, as_version=4)) or nb.stem
     t = time.perf_counter()
+    socket_dir = Path(tempfile.mkdtemp(prefix="sendlib-kernel-"))
     try:
         pm.execute_notebook(str(nb), str(out), parameters=cycle.notebook_parameters(),
                             kernel_name=KERNEL, language="python", progress_bar=False,
-                            cwd=str(cycle.root), kernel_manager_class=_kernel_manager_class())
+                            cwd=str(cycle.root),
+                            kernel_manager_class=_kernel_manager_class(out.with_suffix(".kernel.log"), socket_dir))
         return NotebookRun(nb.stem, title, "ok", time.perf_counter() - t)
     except Exception as exc:  # papermill raises PapermillExecutionError; record and go on
         message = _error_line(exc)
         return NotebookRun(nb.stem, title, "failed", time.perf_counter() - t, message)
+    finally:
+        shutil.rmtree(socket_dir, ignore_errors=True)
 
 
 def execute_all(nbs: list[Path], cycle: Cycle, workers: int | None = None) -> list[NotebookRun]:
