@@ -40,6 +40,9 @@ published = equality.build_tables(f"{processed_dir}/{year}", threshold=threshold
 # ## EHCPs and SEN support over time
 
 # %%
+nb.say(profile.key_points(trend, year))
+
+# %%
 profile.plot_trend(trend);
 
 # %%

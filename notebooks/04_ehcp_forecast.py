@@ -39,6 +39,9 @@ result = report.report_forecast(dfe_paths, la_code, horizon=horizon)
 # ## Trend and forecast
 
 # %%
+nb.say(result.key_points())
+
+# %%
 result.plot();
 
 # %%

@@ -38,6 +38,9 @@ kpis = timeliness.load_kpis(processed_dir)
 # ## Key indicators against target
 
 # %%
+nb.say(timeliness.key_points(kpis, year))
+
+# %%
 nb.show(timeliness.kpi_table(kpis, year), caption=f"Timeliness in the year before the {year} census", percent_cols=["value", "target", str(year - 1)])
 
 # %% [markdown]

@@ -51,6 +51,27 @@ def trend_table(trend: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def key_points(trend: pd.DataFrame, year: int) -> list[str]:
+    """Plain-language findings on the EHCP and SEN support trend up to census `year`."""
+    t = trend_table(trend).set_index("census year")
+    if year not in t.index:
+        return []
+    first = int(t.index.min())
+    now = t.loc[year]
+    out = [f"There were **{int(now['EHCPs']):,} EHCPs** at the {year} census"
+           + (f", {now['EHCP growth %']:+.1f}% on the year before" if pd.notna(now["EHCP growth %"]) else "")
+           + (f" and {(now['EHCPs'] / t.loc[first, 'EHCPs'] - 1) * 100:+.0f}% since {first}" if year > first else "")
+           + "."]
+    out.append(f"**{int(now['SEN support']):,} pupils** ({now['SEN support % of pupils']:.1f}% of pupils) were on SEN "
+               f"support (England 2018: 11.7%; Kingston 2018: 8.2%).")
+    sub = trend[(trend["cohort"] == "ehcp_caseload") & (trend["topic"] == "primary_need") & (trend["year"] == year)]
+    if not sub.empty:
+        top = sub.sort_values("count", ascending=False).iloc[0]
+        out.append(f"The most common primary need is **{top['category']}** "
+                   f"({top['count'] / sub['count'].sum() * 100:.0f}% of EHCPs).")
+    return out
+
+
 def plot_trend(trend: pd.DataFrame):
     """Bars of EHCPs and SEN support by census year."""
     import matplotlib.pyplot as plt

@@ -63,6 +63,26 @@ def _suppress(n):
     return "c" if n is not None and 0 < n < MINIMUM_COUNT else n
 
 
+def key_points(kpis: pd.DataFrame, year: int) -> list[str]:
+    """Plain-language findings on timeliness in the year before census `year`."""
+    if year not in kpis.index:
+        return []
+    first = int(kpis.index.min())
+    out = []
+    for name, target in TARGETS.items():
+        now, then = kpis.loc[year, name], kpis.loc[first, name]
+        if pd.isna(now):
+            continue
+        gap = now - target
+        status = "meets the target" if gap >= 0 else f"{-gap:.0f} points below the {target:.0f}% target"
+        trend = f", from {then:.0f}% in {first}" if pd.notna(then) and year > first else ""
+        out.append(f"**{name}: {now:.0f}%**{trend}; {status}.")
+    appeals = kpis.loc[year, "Tribunal appeals"]
+    if appeals >= MINIMUM_COUNT:
+        out.append(f"{int(appeals)} tribunal appeals were lodged (Kingston 2018: 22).")
+    return out
+
+
 def kpi_table(kpis: pd.DataFrame, year: int) -> pd.DataFrame:
     """Percentage indicators of `year` against target, and the change on the year before."""
     rows = []

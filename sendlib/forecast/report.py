@@ -34,6 +34,22 @@ class ForecastReport:
     def method(self) -> str:
         return str(self.total["method"].iloc[0])
 
+    def key_points(self) -> list[str]:
+        """Plain-language findings: next year's forecast and the end of the horizon, with intervals."""
+        fc, h = self.total, self.history.dropna()
+        first, last = fc.iloc[0], fc.iloc[-1]
+        chosen = self.errors[self.errors["method"] == self.method]
+        one_year = chosen[chosen["horizon"] == 1]["ape"].mean() if not chosen.empty else float("nan")
+        out = [f"The latest published figure is **{h.iloc[-1]:,.0f} EHCPs** (January {int(h.index[-1])}).",
+               f"Forecast for January {int(first['year'])}: **{first['point']:,.0f}** "
+               f"(80% interval {first['lower80']:,.0f} to {first['upper80']:,.0f}).",
+               f"Forecast for January {int(last['year'])}: **{last['point']:,.0f}** "
+               f"(80% interval {last['lower80']:,.0f} to {last['upper80']:,.0f}); the range widens the further ahead."]
+        if one_year == one_year:
+            out.append(f"Forecasting one year ahead from past years, this method was out by {one_year:.1f}% "
+                       f"on average for {self.la_name}.")
+        return out
+
     def plot(self):
         """History, point forecast and 80% / 95% interval bands."""
         import matplotlib.pyplot as plt

@@ -45,6 +45,15 @@ def show(df: pd.DataFrame, caption: str | None = None, percent_cols=(), index: b
     display(HTML(styler.to_html()))
 
 
+def say(sentences) -> None:
+    """Display plain-language findings as a bulleted list (the 'so what' above a chart)."""
+    from IPython.display import Markdown, display
+
+    sentences = [s for s in sentences if s]
+    if sentences:
+        display(Markdown("\n".join(f"- {s}" for s in sentences)))
+
+
 def show_provenance(parameters: dict, inputs=()) -> None:
     """Display the provenance block that ends every report."""
     from IPython.display import HTML, display
