@@ -5,12 +5,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CYCLE ?= demo
 
-.PHONY: install test report demo-data lab benchmark clean-reports help
+.PHONY: install test report demo-data lab notebooks benchmark clean-reports help
 
 help:
 	@echo "make test    - install pinned dependencies and run the test suite"
 	@echo "make report  - generate the synthetic demo data and render the demo review cycle"
 	@echo "make lab     - open JupyterLab with the project's kernel"
+	@echo "make notebooks - sync each notebook with its .py script and strip outputs"
 	@echo "make benchmark - run the benchmark scripts and print their figures"
 
 $(STAMP): requirements.lock pyproject.toml
@@ -33,6 +34,10 @@ report: demo-data
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+notebooks: $(STAMP)  ## after editing a notebook's .py script (or its .ipynb in Lab), bring the pair together
+	$(BIN)/jupytext --sync notebooks/[0-9]*.py
+	$(BIN)/jupyter nbconvert --clear-output --inplace notebooks/[0-9]*.ipynb
 
 benchmark: $(STAMP)
 	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -18,10 +18,11 @@ cycle_id = "demo"
 census_date = "2025-01-16"
 la_code = "314"
 new_la_code = "E09000021"
-la_name = "Demo LA"
+la_name = "Kingston upon Thames (synthetic person-level data)"
 raw_dir = "data/raw/demo"
 processed_dir = "data/processed/demo"
-dfe_paths = []
+dfe_paths = ["../shared/data/dfe/education-health-and-care-plans_2022.zip",
+             "../shared/data/dfe/education-health-and-care-plans_2025_to_202223.zip"]
 threshold = 5
 horizon = 5
 ethnicity_grouping = "dfe"

@@ -10,8 +10,6 @@ from pathlib import Path
 
 import nbformat
 import pandas as pd
-import pytest
-import yaml
 
 from sendlib.reports import runner
 from sendlib.reports.config import load_cycle

@@ -80,3 +80,15 @@ def test_ci_calls_the_readme_test_command():
     readme = (ROOT / "README.md").read_text()
     assert "make test" in readme and "make report" in readme
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_notebooks_and_their_scripts_hold_the_same_cells():
+    import jupytext
+
+    for nb_path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        nb = jupytext.read(nb_path)
+        script = jupytext.read(nb_path.with_suffix(".py"))
+        cells = lambda n: [(c.cell_type, c.source.strip()) for c in n.cells]  # noqa: E731
+        assert cells(nb) == cells(script), f"{nb_path.name} and its .py differ: run `make notebooks`"
+        params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(params) == 1, f"{nb_path.name} needs exactly one parameters cell"

@@ -10,7 +10,15 @@ from sendlib.reports import provenance as _provenance
 
 
 def setup() -> None:
-    """House style for charts and tables in reports (readable on a laptop, colour-blind safe)."""
+    """House style for charts and tables in reports (readable on a laptop, colour-blind safe).
+
+    Opened in JupyterLab, a notebook runs in `notebooks/`; its paths are relative to the project
+    root (as when papermill runs it), so move there first."""
+    import os
+
+    here = Path.cwd()
+    if here.name == "notebooks" and (here.parent / "pyproject.toml").exists():
+        os.chdir(here.parent)
     import matplotlib.pyplot as plt
     import seaborn as sns
 

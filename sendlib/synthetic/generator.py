@@ -14,7 +14,7 @@ import pandas as pd
 from sendlib import codelists
 from sendlib.spec import SEN2_MODULES
 from sendlib.synthetic import calibration, defects as defects_mod, establishments, identities
-from sendlib.synthetic.ehcp import EhcpSimulation, NEVER
+from sendlib.synthetic.ehcp import EhcpSimulation
 from sendlib.synthetic.pupils import PupilSimulation
 from sendlib.synthetic.returns import YearBuilder
 

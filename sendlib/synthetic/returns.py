@@ -14,9 +14,9 @@ import pandas as pd
 
 from sendlib import ages, codelists
 from sendlib.spec import columns
-from sendlib.synthetic._tables import NO_DATE, uniform_days
+from sendlib.synthetic._tables import uniform_days
 from sendlib.synthetic.ehcp import (ASSESSMENT_OUTCOMES, EHCP_NEEDS_ALL, NEEDS, REQUEST_OUTCOMES,
-                                    SETTINGS, SEXES, UNKNOWN_ETH, NEVER)
+                                    SETTINGS, SEXES, UNKNOWN_ETH)
 from sendlib.synthetic.identities import days, iso, ncy_at
 from sendlib.synthetic.pupils import SS_NEEDS
 
