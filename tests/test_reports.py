@@ -132,6 +132,17 @@ def test_dry_run_reports_missing_inputs(tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().out
 
 
+def test_dry_run_names_a_missing_extract(demo_raw, tmp_path, capsys):
+    raw = tmp_path / "raw"
+    shutil.copytree(demo_raw, raw)
+    (raw / "2023" / "sen_need.csv").unlink()
+    cycle = load_cycle("test", write_config(tmp_path, raw), root=ROOT)
+    assert runner.dry_run(cycle) == 2
+    out = capsys.readouterr().out
+    assert "2023/sen_need.csv" in out and "missing" in out
+    assert "2024/sen_need.csv" not in out
+
+
 def test_cli_unknown_cycle_is_one_line(tmp_path):
     cfg = write_config(tmp_path, tmp_path)
     res = subprocess.run([str(ROOT / ".venv" / "bin" / "sendlib"), "run-cycle", "nope", "--config", str(cfg)],

@@ -67,6 +67,16 @@ def check_inputs(cycle: Cycle) -> list[str]:
                         + (" (run `make demo-data`)" if cycle.synthetic else ""))
     elif cycle.census_year not in census_years(cycle):
         problems.append(f"no folder {cycle.raw_dir / str(cycle.census_year)} for the census year")
+    else:
+        from sendlib import readers
+        from sendlib.errors import SendlibInputError
+
+        for year in census_years(cycle):
+            for name in sorted(set(readers.REQUIRED) - readers.OPTIONAL_FILES):
+                try:
+                    readers.find_file(cycle.raw_dir / str(year), name)
+                except SendlibInputError as exc:
+                    problems.append(str(exc))
     for p in cycle.dfe_paths:
         if not p.exists():
             problems.append(f"DfE release {p} not found (run `sendlib fetch-dfe`)")
