@@ -5,7 +5,6 @@ Every report ends with this block so that a reader can tell exactly what produce
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import platform
 import subprocess
@@ -15,18 +14,10 @@ from pathlib import Path
 import pandas as pd
 
 import sendlib
+from sendlib.readers import sha256
 
 PACKAGES = ["sendlib", "pandas", "numpy", "pyarrow", "scipy", "statsmodels", "pandera",
             "matplotlib", "seaborn", "papermill", "nbconvert"]
-
-
-def sha256(path: str | Path, chunk: int = 1 << 20) -> str:
-    """Hex SHA-256 of the file at `path`."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(chunk), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def input_checksums(paths) -> pd.DataFrame:

@@ -2,7 +2,6 @@
 the files and the manifest. See the package docstring for the layout and conventions."""
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 import time
@@ -12,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from sendlib import codelists
+from sendlib.readers import sha256
 from sendlib.spec import SEN2_MODULES
 from sendlib.synthetic import calibration, defects as defects_mod, establishments, identities
 from sendlib.synthetic.ehcp import EhcpSimulation
@@ -104,14 +104,6 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
     df.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def generate(out_dir, seed: int = 7, defects: float = 0.0, scale: float = 1.0, quiet: bool = True) -> dict:
     """Write the synthetic LA into `out_dir` (one folder per census year 2019-2025, defects.csv,
     manifest.json) and return the manifest: seed, parameters, census dates, files with sha256
@@ -172,12 +164,12 @@ def generate(out_dir, seed: int = 7, defects: float = 0.0, scale: float = 1.0, q
             rel = f"{year}/{name}.csv"
             path = out / rel
             write_csv(files[rel], path)
-            entries.append({"path": rel, "rows": int(len(files[rel])), "sha256": _sha256(path)})
+            entries.append({"path": rel, "rows": int(len(files[rel])), "sha256": sha256(path)})
         f = figures[str(year)]
         _progress(f"demo-data: {year}: {f['ehcp_caseload']['total']:,} EHCPs, {f['sen_support']['total']:,} "
                   f"SEN support, {f['pupils']['total']:,} pupils", quiet)
     write_csv(defect_list, out / "defects.csv")
-    entries.append({"path": "defects.csv", "rows": int(len(defect_list)), "sha256": _sha256(out / "defects.csv")})
+    entries.append({"path": "defects.csv", "rows": int(len(defect_list)), "sha256": sha256(out / "defects.csv")})
     manifest = {
         "generator": "sendlib.synthetic",
         "seed": int(seed),
