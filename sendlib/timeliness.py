@@ -35,7 +35,11 @@ def year_kpis(year_dir: Path) -> dict:
     within_ex, n_ex = _share(issued["within_20_weeks_excluding_exceptions"])
     due = reviews[reviews["review_due"].fillna(False)]
     on_time, n_due = _share(due["reviewed_within_12_months"])
-    tribunal = normalise.indicator(in_period["tribunal"]).sum() if len(in_period) else 0
+    # appeals: against a decision not to assess (on the request) or about the assessment or plan
+    # (on the assessment), for requests received in the year
+    asm_of_period = assessments[assessments["request_id"].isin(in_period["request_id"])]
+    tribunal = int(normalise.indicator(in_period["tribunal"]).sum()
+                   + normalise.indicator(asm_of_period["tribunal"]).sum())
     return {
         "Requests for assessment": len(in_period),
         "Assessments completed": int(assessments["outcome_in_period"].fillna(False).sum()),

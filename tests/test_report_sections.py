@@ -40,13 +40,27 @@ def test_merge_small_never_leaves_a_small_group():
     assert "C" not in merged.index and merged["Smaller groups combined"] == 43  # C merged with the next smallest
 
 
-def test_timeliness_matches_the_assessments(cycle_run):
+def test_timeliness_matches_the_assessments(cycle_run, demo_raw):
+    import json
+
     cycle, _ = cycle_run
+    intended = json.loads((demo_raw / "manifest.json").read_text())["years"]
     kpis = timeliness.load_kpis(cycle.processed_dir)
     a = pd.read_parquet(cycle.processed_dir / "2025" / "assessments.parquet")
     issued = a[a["issued_in_period"]]
     expected = round(100 * issued["within_20_weeks"].astype(bool).mean(), 1)
     assert kpis.loc[2025, "Issued within 20 weeks"] == expected
+    for year in (2019, 2025):  # the counts the generator intended
+        figures = intended[str(year)]
+        assert kpis.loc[year, "Requests for assessment"] == figures["requests"]
+        assert kpis.loc[year, "New EHCPs issued"] == figures["new_plans"]
+        assert kpis.loc[year, "Tribunal appeals"] == figures["tribunals"]
+        assert kpis.loc[year, "Issued within 20 weeks"] == round(
+            100 * figures["new_plans_within_20_weeks"] / figures["new_plans"], 1)
+        reviews = figures["annual_reviews"]
+        assert kpis.loc[year, "Annual reviews due"] == reviews["due"]
+        assert kpis.loc[year, "Annual reviews within 12 months"] == round(
+            100 * reviews["within_12_months"] / reviews["due"], 1)
     assert kpis.loc[2019, "Annual reviews within 12 months"] < kpis.loc[2025, "Annual reviews within 12 months"]
     activity = timeliness.activity_table(kpis)
     values = activity.drop(columns=activity.columns[0]).to_numpy().ravel()
