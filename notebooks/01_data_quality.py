@@ -34,6 +34,7 @@ from sendlib.reports import quality
 nb.setup()
 year = int(census_date[:4])
 summary = quality.load_summaries(processed_dir)
+nb.say(quality.key_points(summary, year))
 
 # %% [markdown]
 # ## What arrived

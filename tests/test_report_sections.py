@@ -18,6 +18,8 @@ def test_quality_tables_account_for_every_row(cycle_run):
     unknowns = quality.unknown_shares(summaries)
     eth = unknowns[unknowns["characteristic"] == "ethnicity"].set_index("year")["percent_unknown"]
     assert eth[2019] > eth[2025]  # the synthetic LA records ethnicity better over time
+    points = quality.key_points(summaries, 2025)
+    assert f"{total['rows read']:,} rows" in points[0] and f"{eth[2025]:.0f}% of EHCPs" in points[1]
 
 
 def test_profile_trend_matches_the_processed_tables(cycle_run):

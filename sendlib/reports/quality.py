@@ -31,6 +31,26 @@ def files_table(summary: dict) -> pd.DataFrame:
     return pd.concat([df, total[df.columns]], ignore_index=True)
 
 
+def key_points(summaries: dict[int, dict], year: int) -> list[str]:
+    """Plain-language findings on the data of census `year`."""
+    files = summaries[year]["files"].values()
+    read = sum(f["rows_read"] for f in files)
+    kept = sum(f["rows_kept"] for f in files)
+    corrected = sum(f["rows_corrected"] for f in files)
+    unknown = sum(f["rows_set_unknown"] for f in files)
+    out = [f"**{read:,} rows** arrived in {len(summaries[year]['files'])} files: {kept:,} kept "
+           f"({corrected:,} of them corrected, {unknown:,} with a value set unknown) and "
+           f"{read - kept:,} rejected."]
+    shares = unknown_shares(summaries)
+    eth = shares[shares["characteristic"] == "ethnicity"].set_index("year")["percent_unknown"]
+    if year in eth.index:
+        first = int(eth.index.min())
+        since = f", against {eth[first]:.0f}% in {first}" if year > first else ""
+        out.append(f"Ethnicity is unknown for **{eth[year]:.0f}% of EHCPs**{since}: the equality "
+                   "assessment shows results with and without the unknowns.")
+    return out
+
+
 def rules_table(processed_dir, year: int) -> pd.DataFrame:
     """Problems of one year by rule and action, with an example file for each."""
     report = pd.read_csv(Path(processed_dir) / str(year) / "quality_report.csv", dtype=str)
