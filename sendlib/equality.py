@@ -977,9 +977,7 @@ def _metadata(source) -> dict:
             raise SendlibInputError(f"not valid JSON ({exc.msg})", file=str(path), row=exc.lineno,
                                     hint="rebuild it with `sendlib clean`") from None
     if not meta.get("census_date") and folder.name.isdigit():
-        dates = codelists.census_dates()
-        if int(folder.name) in dates:
-            meta["census_date"] = dates[int(folder.name)].date().isoformat()
+        meta["census_date"] = codelists.census_date(int(folder.name)).date().isoformat()
     return meta
 
 

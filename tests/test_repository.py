@@ -92,3 +92,12 @@ def test_notebooks_and_their_scripts_hold_the_same_cells():
         assert cells(nb) == cells(script), f"{nb_path.name} and its .py differ: run `make notebooks`"
         params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
         assert len(params) == 1, f"{nb_path.name} needs exactly one parameters cell"
+
+
+def test_census_dates_follow_the_third_thursday_rule():
+    from sendlib import codelists
+
+    for year, date in codelists.census_dates().items():
+        assert date.weekday() == 3 and 15 <= date.day <= 21, year
+    assert str(codelists.census_date(2016).date()) == "2016-01-21"
+    assert codelists.census_date(2025) == codelists.census_dates()[2025]

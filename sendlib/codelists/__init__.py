@@ -55,6 +55,16 @@ def census_dates() -> dict[int, pd.Timestamp]:
     return {int(y): pd.Timestamp(d) for y, d in zip(df["census_year"], df["census_date"])}
 
 
+def census_date(year: int) -> pd.Timestamp:
+    """The census date of `year`: as listed, else the third Thursday of January (the rule every
+    listed year follows)."""
+    listed = census_dates().get(int(year))
+    if listed is not None:
+        return listed
+    first = pd.Timestamp(year=int(year), month=1, day=1)
+    return first + pd.Timedelta(days=(3 - first.weekday()) % 7 + 14)
+
+
 def placement_group_order(grouping: str = "dfe") -> list[str]:
     """Placement groups of `grouping` ('dfe' or 'kingston') in reporting order."""
     df = load("placement_groups")

@@ -50,12 +50,11 @@ def log(msg: str) -> None:
 
 def census_years(cycle: Cycle) -> dict[int, str]:
     """Census years found in the cycle's raw folder (up to the cycle's year) -> census date."""
-    dates = codelists.census_dates()
     years = {}
     for d in sorted(cycle.raw_dir.iterdir()) if cycle.raw_dir.is_dir() else []:
         if d.is_dir() and d.name.isdigit() and int(d.name) <= cycle.census_year:
             y = int(d.name)
-            years[y] = (cycle.census_date if y == cycle.census_year else dates[y].date()).isoformat()
+            years[y] = (cycle.census_date if y == cycle.census_year else codelists.census_date(y).date()).isoformat()
     return years
 
 
