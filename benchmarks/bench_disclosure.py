@@ -43,20 +43,10 @@ def frames(n_pupils: int, seed: int = 1) -> dict:
 
 
 def two_way(a: np.ndarray) -> TableSet:
-    r, c = a.shape
-    values, rels = {}, []
-    for i in range(r):
-        for j in range(c):
-            values[(i, j)] = int(a[i, j])
-    for i in range(r):
-        values[(i, "T")] = int(a[i].sum())
-        rels.append(Relation((i, "T"), tuple((i, j) for j in range(c))))
-    for j in range(c):
-        values[("T", j)] = int(a[:, j].sum())
-        rels.append(Relation(("T", j), tuple((i, j) for i in range(r))))
-    values[("T", "T")] = int(a.sum())
-    rels.append(Relation(("T", "T"), tuple((i, "T") for i in range(r))))
-    return TableSet(values, rels, frozenset({("T", "T")}))
+    """A two-way table with its margins (the same table set the tests use)."""
+    from tests.test_disclosure import two_way as table_set
+
+    return table_set(a)
 
 
 def main() -> int:
