@@ -5,10 +5,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CYCLE ?= demo
 
-.PHONY: install test report demo-data lab notebooks benchmark clean-reports help
+.PHONY: install test check test-fast report demo-data lab notebooks benchmark clean-reports help
 
 help:
 	@echo "make test    - install pinned dependencies and run the test suite"
+	@echo "make check   - lint (ruff) and type-check (mypy) the package"
 	@echo "make report  - generate the synthetic demo data and render the demo review cycle"
 	@echo "make lab     - open JupyterLab with the project's kernel"
 	@echo "make notebooks - sync each notebook with its .py script and strip outputs"
@@ -25,6 +26,10 @@ install: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+check: $(STAMP)
+	$(BIN)/ruff check sendlib tests benchmarks
+	$(BIN)/mypy
 
 demo-data: $(STAMP)
 	@test -f data/raw/demo/manifest.json || $(BIN)/sendlib demo-data data/raw/demo

@@ -763,32 +763,3 @@ def write(result: CleanResult, out_dir) -> None:
     (out / "quality_summary.json").write_text(json.dumps(result.summary, indent=2, sort_keys=True) + "\n")
     (out / "metadata.json").write_text(json.dumps(result.metadata, indent=2, sort_keys=True) + "\n")
     result.out_dir = out
-
-
-# ---- CLI -------------------------------------------------------------------------------------------
-
-def add_arguments(parser) -> None:
-    parser.add_argument("raw_dir", metavar="RAW_DIR", help="folder with one census year's extracts")
-    parser.add_argument("out_dir", metavar="OUT_DIR", help="folder for the processed tables")
-    parser.add_argument("--census-date", required=True, metavar="YYYY-MM-DD", help="the census date, e.g. 2025-01-16")
-    parser.add_argument("--la-code", help="the LA's three-digit code (recorded in metadata.json)")
-    parser.add_argument("--la-name", help="the LA's name (recorded in metadata.json)")
-    parser.add_argument("--key-file", help=f"pseudonymisation key file (default {pseudonymise.DEFAULT_KEY_FILE}; "
-                                           f"or set {pseudonymise.ENV_VAR})")
-    parser.add_argument("--quiet", action="store_true", help="no progress lines")
-
-
-def run(args) -> int:
-    """Run `sendlib clean`; returns 0 (warnings are printed as counts)."""
-    result = clean(args.raw_dir, args.out_dir, args.census_date, la_code=args.la_code, la_name=args.la_name,
-                   key_file=args.key_file, quiet=args.quiet)
-    files = result.summary["files"]
-    read = sum(f["rows_read"] for f in files.values())
-    rejected = sum(f["rows_rejected"] for f in files.values())
-    print(f"cleaned {read:,} rows from {len(files)} files: {read - rejected:,} kept, {rejected:,} rejected; "
-          f"tables in {args.out_dir}", file=sys.stderr)
-    counts = result.warnings_by_rule()
-    if counts:
-        print("warnings: " + ", ".join(f"{rule} {n:,}" for rule, n in counts.items())
-              + f" (see {Path(args.out_dir) / 'quality_report.csv'})", file=sys.stderr)
-    return 0

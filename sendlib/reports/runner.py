@@ -20,7 +20,7 @@ from pathlib import Path
 from sendlib import codelists
 from sendlib.errors import ConfigError
 from sendlib.reports import index as index_pages
-from sendlib.reports.config import Cycle, load_cycle
+from sendlib.reports.config import Cycle
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 KERNEL = "python3"
@@ -33,15 +33,6 @@ class NotebookRun:
     status: str  # "ok" or "failed"
     seconds: float
     error: str | None = None
-
-
-def add_arguments(parser) -> None:
-    parser.add_argument("cycle_id", metavar="CYCLE_ID", help="a cycle named in the config file")
-    parser.add_argument("--config", default="config/cycles.yml", help="cycles file (default: %(default)s)")
-    parser.add_argument("--dry-run", action="store_true",
-                        help="check the cycle's config and inputs, run nothing")
-    parser.add_argument("--notebooks", nargs="*", metavar="NAME",
-                        help="run only these notebooks (name prefix, e.g. 01 03)")
 
 
 def log(msg: str) -> None:
@@ -239,10 +230,3 @@ def dry_run(cycle: Cycle) -> int:
         print(f"  PROBLEM: {p}")
     print("  inputs OK" if not problems else f"  {len(problems)} problem(s)")
     return 0 if not problems else 2
-
-
-def run(args) -> int:
-    cycle = load_cycle(args.cycle_id, args.config, root=Path.cwd())
-    if args.dry_run:
-        return dry_run(cycle)
-    return run_cycle(cycle, only=args.notebooks)

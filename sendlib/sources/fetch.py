@@ -8,7 +8,6 @@ reports can be rebuilt offline. The path of the zip is printed on stdout, progre
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import os
 import sys
@@ -119,21 +118,3 @@ def fetch_release(url: str | None = None, *, release_id: str | None = None, cach
             tmp.unlink()
     target.with_name(target.name + ".sha256").write_text(f"{digest}  {target.name}\n", encoding="utf-8")
     return target
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    src = parser.add_mutually_exclusive_group()
-    src.add_argument("--url", help="URL of a release zip (default: the 2025 release on explore-education-statistics)")
-    src.add_argument("--release-id", help="explore-education-statistics release version id")
-    parser.add_argument("--cache-dir", type=Path, default=None,
-                        help=f"cache directory (default {default_cache_dir()})")
-    parser.add_argument("--sha256", default=None, help="expected SHA-256 of the zip")
-    parser.add_argument("--force", action="store_true", help="download again even when cached")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
-
-
-def run(args) -> int:
-    path = fetch_release(args.url, release_id=args.release_id, cache_dir=args.cache_dir,
-                         expected_sha256=args.sha256, force=args.force, progress=not args.quiet)
-    print(path)
-    return 0

@@ -42,34 +42,8 @@ each listed in defects.csv, after the intended figures have been counted.
 """
 from __future__ import annotations
 
-import argparse
-
-from sendlib.errors import SendlibInputError
-
 
 def generate(out_dir, seed: int = 7, defects: float = 0.0, scale: float = 1.0, quiet: bool = True) -> dict:
     """Write the synthetic LA into `out_dir`; returns the manifest dict (also in manifest.json)."""
     from sendlib.synthetic.generator import generate as _generate
     return _generate(out_dir, seed=seed, defects=defects, scale=scale, quiet=quiet)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of `sendlib demo-data`."""
-    parser.add_argument("out_dir", metavar="OUT_DIR", help="folder to write (one sub-folder per census year)")
-    parser.add_argument("--seed", type=int, default=7, help="random seed (default 7); the same seed gives identical files")
-    parser.add_argument("--defects", type=float, default=0.0, metavar="RATE",
-                        help="share of eligible cells/rows given a realistic defect, e.g. 0.02 (default 0: clean)")
-    parser.add_argument("--scale", type=float, default=1.0, metavar="X",
-                        help="size relative to a Kingston-sized LA (default 1; 20 = ~40,000 EHCPs)")
-    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
-
-
-def run(args: argparse.Namespace) -> int:
-    """Run `sendlib demo-data`; returns the exit status."""
-    from pathlib import Path
-
-    out = Path(args.out_dir)
-    if out.exists() and not out.is_dir():
-        raise SendlibInputError("exists and is not a folder", file=str(out), hint="choose a folder path for OUT_DIR")
-    generate(out, seed=args.seed, defects=args.defects, scale=args.scale, quiet=args.quiet)
-    return 0

@@ -1,4 +1,4 @@
-"""`sendlib forecast` and `sendlib backtest`.
+"""`sendlib forecast` and `sendlib backtest` (two commands, one module: they share argument handling).
 
     sendlib forecast DFE_ZIP... --la CODE|all [--origin YEAR] [--horizon N] OUT_DIR
     sendlib backtest DFE_ZIP... OUT_DIR [--methods ...] [--origins 2017-2022] [--horizon 3]
@@ -16,6 +16,10 @@ from pathlib import Path
 from sendlib.errors import SendlibInputError
 
 FLOAT_FORMAT = "%.2f"
+HELP = {
+    "forecast": "forecast EHCP caseloads from the DfE series",
+    "backtest": "rolling-origin backtest of the forecast methods over all LAs",
+}
 
 
 class _IntermixedParser(argparse.ArgumentParser):
