@@ -28,20 +28,18 @@ Conventions:
 """
 from __future__ import annotations
 
-import datetime as _dt
-import io
 import json
 import math
-import zipfile
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import pandas as pd
 
-from sendlib import ages, codelists, disclosure
+from sendlib import ages, codelists, disclosure, render
 from sendlib.disclosure import Relation, TableSet
 from sendlib.errors import SendlibInputError
+from sendlib.render import xlsx
 
 UNKNOWN, KNOWN, TOTAL = "Unknown", "Total known", "Total"
 SPECIAL = (UNKNOWN, KNOWN, TOTAL)
@@ -637,6 +635,18 @@ def audit_summary(tables: pd.DataFrame, threshold: int | None = None,
 # Findings and display
 
 
+def _unknown_ethnicity(cohort: str, unknown, total) -> str:
+    """How many people of a cohort have no recorded ethnicity (either count may be withheld)."""
+    people = "" if total["count"] == SUPPRESSED else f"{int(total['count']):,} "
+    if unknown["count"] == SUPPRESSED:
+        return f"{cohort}: ethnicity is unknown for a withheld number (c) of {'the ' if people else ''}{people}people."
+    of = people or "a withheld number (c) of "
+    share = "" if unknown["percent"] == SUPPRESSED else f" ({unknown['percent']}%)"
+    return (f"{cohort}: ethnicity is unknown (refused, not obtained or missing) for "
+            f"{int(unknown['count']):,} of {of}people{share}; percentages of known show the picture "
+            f"without them.")
+
+
 def findings(tables: pd.DataFrame) -> list[str]:
     """Sentences worth stating in the assessment: the share of unknown ethnicity and the ethnic
     groups flagged as over- or under-represented (age and sex ratios are in their tables)."""
@@ -647,13 +657,7 @@ def findings(tables: pd.DataFrame) -> list[str]:
             continue
         unknown = t[t["breakdown"] == UNKNOWN].iloc[0]
         total = t[t["breakdown"] == TOTAL].iloc[0]
-        if unknown["count"] == SUPPRESSED:
-            out.append(f"{cohort}: ethnicity is unknown for a withheld number (c) of the "
-                       f"{int(total['count']):,} people.")
-        else:
-            out.append(f"{cohort}: ethnicity is unknown (refused, not obtained or missing) for "
-                       f"{int(unknown['count']):,} of {int(total['count']):,} people "
-                       f"({unknown['percent']}%); percentages of known show the picture without them.")
+        out.append(_unknown_ethnicity(cohort, unknown, total))
         ethnic = tables["breakdown_topic"].isin([TOPIC["ethnicity_major"].label,
                                                   TOPIC["ethnicity_detailed"].label])
         flagged = tables[(tables["cohort"] == cohort) & ethnic
@@ -741,41 +745,25 @@ def show_topic(tables: pd.DataFrame, topic: str) -> None:
     display(HTML(topic_html(tables, topic)))
 
 
-def topic_html(tables: pd.DataFrame, group: str) -> str:
-    """HTML of every table of a topic group for both cohorts."""
+def _topic_view(tables: pd.DataFrame, group: str) -> dict:
+    """The findings and readable tables of a topic group, for the templates."""
     if group not in GROUPS:
         raise SendlibInputError(f"unknown topic {group!r}", hint=f"use one of {', '.join(GROUPS)}")
-    html = []
-    if group == "ethnicity":
-        html += [f"<p class='finding'>{_esc(s)}</p>" for s in findings(tables)]
+    views = []
     for t in TOPICS:
         if t.group != group:
             continue
         for cohort in COHORTS:
             df = display_table(tables, cohort, t.id)
-            if df.empty:
-                continue
-            html.append(f"<h3>{_esc(cohort)}: {_esc(t.label)}</h3>")
-            html.append(_table_html(df))
-    return "\n".join(html)
+            if not df.empty:
+                views.append({**render.table_view(df, (TOTAL, KNOWN)), "heading": f"{cohort}: {t.label}"})
+    return {"heading": group.capitalize(), "findings": findings(tables) if group == "ethnicity" else [],
+            "tables": views}
 
 
-def _esc(text) -> str:
-    import html as _html
-    return _html.escape(str(text))
-
-
-def _table_html(df: pd.DataFrame) -> str:
-    head = "".join(f"<th>{_esc(c)}</th>" for c in df.columns)
-    body = []
-    for rec in df.itertuples(index=False):
-        cells = []
-        for i, v in enumerate(rec):
-            cls = " class='c'" if v == SUPPRESSED else (" class='num'" if i else "")
-            cells.append(f"<td{cls}>{_esc(v)}</td>")
-        bold = " class='total'" if str(rec[0]) in (TOTAL, KNOWN) else ""
-        body.append(f"<tr{bold}>{''.join(cells)}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+def topic_html(tables: pd.DataFrame, group: str) -> str:
+    """HTML of every table of a topic group for both cohorts."""
+    return str(render.fragment("equality_topic.html.j2", group=_topic_view(tables, group)))
 
 
 _WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine",
@@ -793,45 +781,31 @@ def suppression_note(threshold: int) -> str:
             f"ratio: against all other pupils in the census, with its 95% confidence interval.")
 
 
-_CSS = """body{font-family:Arial,Helvetica,sans-serif;margin:2em;color:#1b1b1b;max-width:70em}
-table{border-collapse:collapse;margin:0.5em 0 1.5em 0;font-size:0.9em}
-th,td{border:1px solid #b1b4b6;padding:0.25em 0.6em;text-align:left}
-th{background:#f3f2f1}td.num,td.c{text-align:right}td.c{color:#505a5f;font-style:italic}
-tr.total td{font-weight:bold}p.note{background:#f3f2f1;padding:0.6em;border-left:4px solid #1d70b8}
-p.finding{border-left:4px solid #f47738;padding-left:0.6em}"""
+def page_title(tables: pd.DataFrame) -> str:
+    """"Equality assessment tables", with the LA's name and the academic year when known."""
+    title = "Equality assessment tables"
+    first = tables.iloc[0] if len(tables) else None
+    if first is not None and first["la_name"]:
+        title += f": {first['la_name']}"
+    if first is not None and first["time_period"]:
+        tp = first["time_period"]
+        title += f", {tp[:4]}/{tp[4:]}"
+    return title
 
 
 def tables_html(tables: pd.DataFrame, summary: pd.DataFrame | None = None) -> str:
     """A self-contained HTML page with every table, the suppression note, findings and the audit
     summary (computed unless given)."""
     threshold = tables.attrs.get("threshold", 5)
-    first = tables.iloc[0] if len(tables) else None
-    title = "Equality assessment tables"
-    if first is not None and first["la_name"]:
-        title += f": {first['la_name']}"
-    if first is not None and first["time_period"]:
-        tp = first["time_period"]
-        title += f", {tp[:4]}/{tp[4:]}"
-    parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{_esc(title)}</title>",
-             f"<style>{_CSS}</style></head><body><h1>{_esc(title)}</h1>",
-             f"<p class='note'>{_esc(suppression_note(threshold))}</p>"]
-    for group in GROUPS:
-        parts.append(f"<h2>{_esc(group.capitalize())}</h2>")
-        parts.append(topic_html(tables, group))
-    parts.append("<h2>Disclosure audit</h2><p>For every suppressed count, the range of values "
-                 "consistent with everything published was computed; each range holds at least "
-                 f"{threshold} values.</p>")
     summary = audit_summary(tables) if summary is None else summary
-    parts.append(_table_html(summary.astype(str)))
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
+    return render.render("equality_tables.html.j2", title=page_title(tables),
+                         note=suppression_note(threshold), threshold=threshold,
+                         groups=[_topic_view(tables, g) for g in GROUPS],
+                         summary=render.table_view(summary.astype(str), (TOTAL, KNOWN)))
 
 
 # ---------------------------------------------------------------------------------------------
 # Files
-
-
-_FIXED_TIME = _dt.datetime(2000, 1, 1)
 
 
 def write_xlsx(tables: pd.DataFrame, path: Path, summary: pd.DataFrame | None = None) -> None:
@@ -839,7 +813,6 @@ def write_xlsx(tables: pd.DataFrame, path: Path, summary: pd.DataFrame | None = 
     given); byte-identical for identical tables."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
-    from openpyxl.writer.excel import ExcelWriter
 
     threshold = tables.attrs.get("threshold", 5)
     wb = Workbook()
@@ -876,13 +849,7 @@ def write_xlsx(tables: pd.DataFrame, path: Path, summary: pd.DataFrame | None = 
             ws.column_dimensions["A"].width = 45
             for letter in "BCDEFGHIJKLMN":
                 ws.column_dimensions[letter].width = 14
-    wb.properties.creator = "sendlib"
-    wb.properties.created = _FIXED_TIME
-    wb.properties.modified = _FIXED_TIME
-    buf = io.BytesIO()
-    archive = zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED)
-    ExcelWriter(wb, archive).save()  # (save_workbook would stamp the current time)
-    path.write_bytes(_fixed_zip(buf.getvalue()))
+    xlsx.save(wb, path)
 
 
 def _cell_value(v):
@@ -896,19 +863,6 @@ def _cell_value(v):
             except ValueError:
                 return v
     return v
-
-
-def _fixed_zip(data: bytes) -> bytes:
-    """The same zip with every entry's timestamp fixed (zip entries carry the time of writing)."""
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = info.external_attr
-            dst.writestr(fixed, src.read(info.filename))
-    return out.getvalue()
 
 
 def write_tables(source, out_dir, threshold: int = 5, ethnicity_grouping: str = "dfe", **kwargs) -> pd.DataFrame:

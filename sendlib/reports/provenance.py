@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 import sendlib
+from sendlib import render
 from sendlib.readers import sha256
 
 PACKAGES = ["sendlib", "pandas", "numpy", "pyarrow", "scipy", "statsmodels", "pandera",
@@ -64,7 +65,7 @@ def collect(parameters: dict, inputs=()) -> dict:
         "inputs": input_checksums(inputs).to_dict("records"),
         "code_version": code_version(),
         "packages": package_versions(),
-        "run_time": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "run_time": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
     }
 
 
@@ -75,11 +76,6 @@ def as_html(info: dict) -> str:
                                      for v in info["parameters"].values()]})
     pkgs = pd.DataFrame({"package": list(info["packages"]), "version": list(info["packages"].values())})
     inputs = pd.DataFrame(info["inputs"], columns=["file", "bytes", "sha256"])
-    parts = [
-        "<details class='provenance'><summary><b>Provenance</b>: how this report was produced "
-        f"(code {info['code_version']}, run {info['run_time']})</summary>",
-        "<h4>Parameters</h4>", params.to_html(index=False, border=0),
-        f"<h4>Input files ({len(inputs)})</h4>", inputs.to_html(index=False, border=0),
-        "<h4>Software</h4>", pkgs.to_html(index=False, border=0), "</details>",
-    ]
-    return "\n".join(parts)
+    return render.render("provenance.html.j2", code_version=info["code_version"], run_time=info["run_time"],
+                         parameters=render.table_view(params), inputs=render.table_view(inputs),
+                         packages=render.table_view(pkgs))

@@ -1,26 +1,15 @@
 """Render executed notebooks to HTML with nbconvert: a manager version (no code, no tracebacks,
-charts embedded so the file stands alone) and an analyst version (with code)."""
+charts embedded so the file stands alone) and an analyst version (with code). What sendlib adds
+to nbconvert's pages (their style, the banner of a failed run) comes from the templates of
+:mod:`sendlib.render`."""
 from __future__ import annotations
 
 import copy
-import html
 from pathlib import Path
 
 import nbformat
 
-MANAGER_CSS = """
-<style>
-  body { max-width: 1100px; margin: 0 auto; font-family: "Segoe UI", Arial, sans-serif; }
-  .jp-Notebook { padding: 1rem 1.5rem; }
-  table { border-collapse: collapse; margin: 0.5rem 0 1rem; font-size: 0.92rem; }
-  th, td { padding: 0.25rem 0.6rem; text-align: right; border-bottom: 1px solid #ddd; }
-  .jp-RenderedHTMLCommon th:first-child, .jp-RenderedHTMLCommon td:first-child { text-align: left !important; }
-  caption { caption-side: top; text-align: left; font-weight: 600; padding: 0.3rem 0; }
-  img { max-width: 100%; height: auto; }
-  .failure { background: #fdecea; border-left: 5px solid #b3261e; padding: 0.8rem 1rem; }
-  .provenance { font-size: 0.85rem; color: #444; margin-top: 2rem; }
-</style>
-"""
+from sendlib import render as render_layer
 
 
 def _manager_notebook(nb: nbformat.NotebookNode, error: str | None) -> nbformat.NotebookNode:
@@ -32,10 +21,7 @@ def _manager_notebook(nb: nbformat.NotebookNode, error: str | None) -> nbformat.
                             if o.get("output_type") != "error"
                             and not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
     if error:
-        banner = nbformat.v4.new_markdown_cell(
-            "<div class='failure'><b>This report could not be completed.</b> "
-            f"The run stopped with: {html.escape(error)}. The sections below are those that ran; "
-            "the analyst version shows where it stopped.</div>")
+        banner = nbformat.v4.new_markdown_cell(render_layer.render("report_failed.html.j2", error=error))
         nb.cells.insert(1 if nb.cells and nb.cells[0].cell_type == "markdown" else 0, banner)
     return nb
 
@@ -71,7 +57,7 @@ def render(executed: Path, manager_html: Path, analyst_html: Path, error: str | 
                            exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = manager.from_notebook_node(_manager_notebook(nb, error),
                                          resources={"metadata": {"name": title}})
-    body = describe_charts(body.replace("</head>", MANAGER_CSS + "</head>", 1))
+    body = describe_charts(body.replace("</head>", render_layer.render("notebook_style.html.j2") + "</head>", 1))
     manager_html.parent.mkdir(parents=True, exist_ok=True)
     manager_html.write_text(body, encoding="utf-8")
 

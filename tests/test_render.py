@@ -1,0 +1,91 @@
+"""The rendering layer: one stylesheet inlined in every page sendlib builds, values escaped, the
+index taking a status per report, and no markup built outside sendlib/render."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+
+from sendlib import render
+from sendlib.reports import index
+from sendlib.reports.config import load_cycle
+from tests.conftest import ROOT, write_config
+
+HOUSE_CSS = (ROOT / "sendlib" / "render" / "templates" / "house.css").read_text().rstrip("\n")
+
+
+@dataclass
+class Run:  # what the runner hands the index for each report
+    name: str
+    title: str
+    status: str
+    seconds: float = 0.0
+    error: str | None = None
+
+
+def test_values_are_escaped_as_html_escape_does():
+    df = pd.DataFrame({"group": ["<script>alert('x')</script>", "Total"], "count": ["c", "12"]})
+    page = render.render("macros.html.j2", t=render.table_view(df, ["Total"]))  # macros only: empty
+    assert page.strip() == ""
+    table = str(render.fragment("equality_topic.html.j2", group={
+        "findings": ['a "quoted" & <b>bold</b> finding'], "tables": [{**render.table_view(df, ["Total"]),
+                                                                     "heading": "Cohort: <i>"}]}))
+    assert "<script>" not in table and "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in table
+    assert "a &quot;quoted&quot; &amp; &lt;b&gt;bold&lt;/b&gt; finding" in table
+    assert "<h3>Cohort: &lt;i&gt;</h3>" in table
+    assert "<td class='c'>c</td>" in table and "<tr class='total'><td>Total</td><td class='num'>12</td>" in table
+
+
+def _cycle(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    return load_cycle("test", write_config(tmp_path, raw), root=ROOT)
+
+
+def test_index_shows_each_report_with_its_status(tmp_path):
+    cycle = _cycle(tmp_path)
+    cycle.reports_dir.mkdir(parents=True)
+    runs = [Run("01_a", "First <report>", "ok"), Run("02_b", "Second", "failed", error="ValueError: no pupils"),
+            Run("03_c", "Third", "running")]
+    page = index.write_cycle_index(cycle, runs, {"equality tables": "RuntimeError: audit"}).read_text()
+    rows = re.findall(r"<tr class='status-(\w+)'>(.*?)</tr>", page, flags=re.S)
+    assert [s for s, _ in rows] == ["ok", "failed", "running", "failed"]
+    assert "href='01_a.html'>First &lt;report&gt;</a>" in rows[0][1] and ">ready<" in rows[0][1]
+    assert "ValueError: no pupils" in rows[1][1] and ">failed<" in rows[1][1]
+    assert ">running<" in rows[2][1]  # a status without a label is shown as it is
+    assert "equality tables" in rows[3][1] and "href" not in rows[3][1]
+    assert "Test LA" in page and "16 January 2025" in page
+    index.STATUS_LABELS["running"] = "still running"
+    try:
+        page = index.write_cycle_index(cycle, runs, {}).read_text()
+    finally:
+        del index.STATUS_LABELS["running"]
+    assert ">still running<" in page  # a new status is a data change
+
+
+def test_every_page_inlines_the_one_stylesheet(tmp_path):
+    cycle = _cycle(tmp_path)
+    cycle.reports_dir.mkdir(parents=True)
+    pages = [index.write_cycle_index(cycle, [Run("01_a", "A", "ok")], {}).read_text(),
+             index.write_all_cycles_index(cycle.reports_dir.parent).read_text()]
+    from sendlib import equality
+    from tests.test_equality import make_frames
+
+    tables = equality.build_tables(make_frames(seed=5, n_pupils=800, n_out_of_school=10), threshold=5)
+    pages.append(equality.tables_html(tables))
+    for page in pages:
+        assert page.count("<style>") == 1 and f"<style>{HOUSE_CSS}</style>" in page
+        assert page.startswith("<!DOCTYPE html>") and page.endswith("</body></html>\n")
+        assert not re.search(r"(src|href)=['\"]?https?://", page)
+    assert "href='test/index.html'" in pages[1] and "1/1 reports" in pages[1]
+
+
+MARKUP = re.compile(r"<(table|div|p|style|td|tr|th|h[1-6]|span|ul|li|details)\b|</(table|div|p|style|td|tr|h[1-6])>")
+
+
+def test_no_module_outside_the_rendering_layer_builds_markup():
+    offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "sendlib").rglob("*.py")
+                 if "render" not in p.relative_to(ROOT / "sendlib").parts[:1] and MARKUP.search(p.read_text())]
+    assert offenders == []
+    assert MARKUP.search("x = '<p class=note>'")  # the scan would see one
