@@ -285,6 +285,17 @@ def test_unknown_ethnicity_is_reported_as_a_finding(published):
                    and (rec.count == "c" or f"({rec.percent}%)" in line) for line in lines)
 
 
+def test_findings_and_page_of_a_cohort_whose_total_is_withheld():
+    """A small LA: the EHCP cohort's total is itself suppressed, so the findings cannot quote it."""
+    tables = equality.build_tables(make_frames(seed=5, n_pupils=800, n_out_of_school=10), threshold=5)
+    totals = tables[(tables["breakdown"] == "Total") & (tables["breakdown_topic"] == "Sex")].set_index("cohort")
+    assert totals.loc["EHCP", "count"] == "c" and totals.loc["SEN support", "count"] != "c"
+    lines = equality.findings(tables)
+    ehcp = [line for line in lines if line.startswith("EHCP: ethnicity is unknown")]
+    assert len(ehcp) == 1 and "withheld number (c)" in ehcp[0] and " c " not in ehcp[0].replace("(c)", "")
+    assert "Equality assessment tables" in equality.tables_html(tables)
+
+
 # ---- Kingston, December 2018: the cleaning fixture taken through the equality tables ---------
 
 
