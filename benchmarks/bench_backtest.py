@@ -30,7 +30,7 @@ from pathlib import Path
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-DFE = ROOT.parent / "shared" / "data" / "dfe"
+DFE = ROOT / "data" / "external"
 ZIPS = [DFE / "education-health-and-care-plans_2022.zip", DFE / "education-health-and-care-plans_2025_to_202223.zip"]
 
 QUOTED_BASELINES = {"last_value": [9.1, 17.1, 24.4], "own_growth_3y": [4.6, 8.2, 12.0]}

@@ -21,8 +21,6 @@ new_la_code = "E09000021"
 la_name = "Kingston upon Thames (synthetic person-level data)"
 raw_dir = "data/raw/demo"
 processed_dir = "data/processed/demo"
-dfe_paths = ["../shared/data/dfe/education-health-and-care-plans_2022.zip",
-             "../shared/data/dfe/education-health-and-care-plans_2025_to_202223.zip"]
 threshold = 5
 horizon = 5
 ethnicity_grouping = "dfe"
@@ -30,6 +28,7 @@ ethnicity_grouping = "dfe"
 # %%
 from sendlib.reports import notebook as nb
 from sendlib.reports import quality
+from sendlib.sources import published
 
 nb.setup()
 year = int(census_date[:4])
@@ -71,6 +70,17 @@ nb.show(unknowns.pivot(index="characteristic", columns="year", values="percent_u
 
 # %%
 nb.show(quality.changes_table(summary, year), caption=f"Rows kept, {year - 1} and {year}")
+
+# %% [markdown]
+# ## Published DfE figures for this LA
+# The forecast uses the DfE's published series. Each figure is checked before use; these are the
+# findings about this LA (a copied regional total, a total that disagrees with its own parts, an
+# implausible jump, a revision), what was done, and the value used.
+
+# %%
+dfe_data = published.load_dfe()
+nb.say([dfe_data.summary() + "."])
+nb.show(published.checks_table(dfe_data.checks_for(la_code)), caption="DfE checks findings for this LA")
 
 # %% [markdown]
 # ---

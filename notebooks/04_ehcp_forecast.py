@@ -22,8 +22,6 @@ new_la_code = "E09000021"
 la_name = "Kingston upon Thames (synthetic person-level data)"
 raw_dir = "data/raw/demo"
 processed_dir = "data/processed/demo"
-dfe_paths = ["../shared/data/dfe/education-health-and-care-plans_2022.zip",
-             "../shared/data/dfe/education-health-and-care-plans_2025_to_202223.zip"]
 threshold = 5
 horizon = 5
 ethnicity_grouping = "dfe"
@@ -31,10 +29,11 @@ ethnicity_grouping = "dfe"
 # %%
 from sendlib.reports import notebook as nb
 from sendlib.forecast import report
+from sendlib.sources import published
 
 nb.setup()
 year = int(census_date[:4])
-result = report.report_forecast(dfe_paths, la_code, horizon=horizon)
+result = report.report_forecast(la_code, horizon=horizon)
 
 # %% [markdown]
 # ## Trend and forecast
@@ -63,6 +62,15 @@ nb.show(result.breakdown_table(), caption="Forecast by breakdown")
 nb.show(result.accuracy_table(), caption="Backtest accuracy for this LA")
 
 # %% [markdown]
+# ## Checks of the published figures
+# Every DfE figure is checked before it is used (copied aggregates, totals that disagree with
+# their own parts, impossible or implausible values, revisions between releases). The findings
+# about this LA, and what was done with each figure:
+
+# %%
+nb.show(published.checks_table(result.checks), caption="DfE checks findings for this LA")
+
+# %% [markdown]
 # ## Person-level projection
 # A projection from the SEN2 person-level data: joiners by school year, leavers and moves
 # between placements (a Markov cohort model), compared with the aggregate forecast.
@@ -79,4 +87,4 @@ nb.show(comparison, caption="Held-out years: projections against what happened",
 # %%
 nb.show_provenance(dict(cycle_id=cycle_id, census_date=census_date, la_code=la_code, la_name=la_name,
                         threshold=threshold, horizon=horizon, ethnicity_grouping=ethnicity_grouping),
-                   inputs=[f"{raw_dir}/{year}", *dfe_paths])
+                   inputs=[f"{raw_dir}/{year}", *result.dfe_paths])

@@ -21,8 +21,6 @@ new_la_code = "E09000021"
 la_name = "Kingston upon Thames (synthetic person-level data)"
 raw_dir = "data/raw/demo"
 processed_dir = "data/processed/demo"
-dfe_paths = ["../shared/data/dfe/education-health-and-care-plans_2022.zip",
-             "../shared/data/dfe/education-health-and-care-plans_2025_to_202223.zip"]
 threshold = 5
 horizon = 5
 ethnicity_grouping = "dfe"
@@ -62,4 +60,4 @@ nb.show(timeliness.activity_table(kpis), caption="Requests, assessments, plans i
 # %%
 nb.show_provenance(dict(cycle_id=cycle_id, census_date=census_date, la_code=la_code, la_name=la_name,
                         threshold=threshold, horizon=horizon, ethnicity_grouping=ethnicity_grouping),
-                   inputs=[f"{raw_dir}/{year}", *dfe_paths])
+                   inputs=[f"{raw_dir}/{year}"])

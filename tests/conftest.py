@@ -1,14 +1,18 @@
-"""Shared fixtures. The real DfE files are read where they lie, in ../shared/data/dfe."""
+"""Shared fixtures. The real DfE release zips are the copies kept in data/external/."""
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-DFE_DIR = SHARED / "data" / "dfe"
+DFE_DIR = ROOT / "data" / "external"
+# The tests see the bundled DfE series only, never a release some user fetched into their cache
+# (the kernels of executed notebooks inherit this too).
+os.environ["SENDLIB_CACHE"] = tempfile.mkdtemp(prefix="sendlib-test-cache-")
 DFE_2022 = DFE_DIR / "education-health-and-care-plans_2022.zip"
 DFE_2025 = DFE_DIR / "education-health-and-care-plans_2025_to_202223.zip"
 
@@ -17,14 +21,14 @@ DFE_2025 = DFE_DIR / "education-health-and-care-plans_2025_to_202223.zip"
 def dfe_zips() -> list[Path]:
     """Both published DfE releases (the 2022 and the 2025 layouts)."""
     missing = [p for p in (DFE_2022, DFE_2025) if not p.exists()]
-    if missing:  # CI always has ../shared beside the clone; failing loudly beats skipping.
-        raise FileNotFoundError(f"real DfE data not found: {missing}; clone next to ../shared")
+    if missing:  # they are part of the repository; failing loudly beats skipping
+        raise FileNotFoundError(f"real DfE data not found: {missing}")
     return [DFE_2022, DFE_2025]
 
 
 def write_config(tmp: Path, raw: Path, name: str = "test") -> Path:
     """A cycles.yml in `tmp` for a test cycle on the raw folder `raw`."""
-    cfg = {"defaults": {"threshold": 5, "horizon": 3, "dfe_paths": [str(DFE_2022), str(DFE_2025)]},
+    cfg = {"defaults": {"threshold": 5, "horizon": 3},
            "cycles": {name: {"title": "Test cycle", "census_date": "2025-01-16", "la_code": "314",
                              "new_la_code": "E09000021", "la_name": "Test LA", "raw_dir": str(raw),
                              "processed_dir": str(tmp / "processed"), "reports_dir": str(tmp / "reports" / name),

@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import http.server
+import subprocess
 import threading
 import zipfile
 from typing import ClassVar
@@ -206,3 +207,172 @@ def test_unknown_symbol_in_a_release_names_file_and_column(dfe_zips, tmp_path):
         dfe.read_release(bad)
     message = str(info.value)
     assert str(bad) in message and "ehcplans" in message and "n/a" in message
+
+
+# ---------------------------------------------------------------------------------------------
+# damaged releases: one line, exit 2, never a traceback
+
+def _rewrite_member(src, dst, member: str, change) -> None:
+    """Copy the release zip `src` to `dst` with `member`'s bytes passed through `change`."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item)
+            zout.writestr(item.filename, change(data) if item.filename == member else data)
+
+
+def _csv_edit(edit):
+    def change(data: bytes) -> bytes:
+        lines = data.decode("utf-8-sig").splitlines()
+        return ("\ufeff" + "\n".join(edit(lines)) + "\n").encode("utf-8")
+    return change
+
+
+def _drop_column(name):
+    def edit(lines):
+        header = lines[0].split(",")
+        i = header.index(name)
+        return [",".join(c for j, c in enumerate(line.split(",")) if j != i) for line in lines]
+    return edit
+
+
+def _set_cell(name, text, row=1):
+    def edit(lines):
+        header = lines[0].split(",")
+        cells = lines[row].split(",")
+        cells[header.index(name)] = text
+        lines[row] = ",".join(cells)
+        return lines
+    return edit
+
+
+def _bad_crc(src, dst) -> None:
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_STORED) as zout:
+        for item in zin.infolist():
+            zout.writestr(item.filename, zin.read(item))
+    raw = bytearray(dst.read_bytes())
+    with zipfile.ZipFile(dst) as z:
+        info = z.getinfo("data/caseload.csv")
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    raw[start + 500] ^= 0xFF  # one byte of the member's data: its CRC no longer matches
+    dst.write_bytes(bytes(raw))
+
+
+@pytest.mark.parametrize("damage, expected", [
+    ("missing_column", "column(s) ehcplans missing"),
+    ("bad_crc", "damaged"),
+    ("utf16", "UTF-16"),
+    ("negative", "negative count"),
+    ("not_a_zip", "not a zip"),
+    ("bad_year", "is not a year"),
+])
+def test_damaged_release_gives_one_line_and_exit_2(dfe_zips, tmp_path, capsys, damage, expected):
+    src, bad = dfe_zips[1], tmp_path / "release.zip"
+    if damage == "missing_column":
+        _rewrite_member(src, bad, "data/caseload.csv", _csv_edit(_drop_column("ehcplans")))
+    elif damage == "bad_crc":
+        _bad_crc(src, bad)
+    elif damage == "utf16":
+        _rewrite_member(src, bad, "data/newplans.csv", lambda d: d.decode("utf-8-sig").encode("utf-16"))
+    elif damage == "negative":
+        _rewrite_member(src, bad, "data/newplans.csv", _csv_edit(_set_cell("new_ehc_plans", "-12", row=7)))
+    elif damage == "bad_year":
+        _rewrite_member(src, bad, "data/requests.csv", _csv_edit(_set_cell("time_period", "20x9", row=3)))
+    else:
+        bad.write_text("<html>not found</html>")
+    code = cli.main(["forecast", str(bad), "--la", "314", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if "error:" in line]
+    assert code == 2 and "Traceback" not in err
+    assert len(lines) == 1 and expected in lines[0] and str(bad) in lines[0], err
+    if damage == "negative":  # file, row and column named
+        assert "data/newplans.csv" in lines[0] and "row 8" in lines[0] and "new_ehc_plans" in lines[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# the bundled series and the one loading function
+
+def test_external_zips_are_documented_with_their_checksums(dfe_zips):
+    readme = (dfe_zips[0].parent / "README.md").read_text()
+    assert "Open Government Licence v3.0" in readme and "explore-education-statistics" in readme
+    for path in dfe_zips:
+        assert hashlib.sha256(path.read_bytes()).hexdigest() in readme, path.name
+
+
+def test_bundle_is_rebuilt_byte_identically_from_the_external_zips(dfe_zips, tmp_path):
+    from sendlib.sources import published
+
+    written = published.write_bundle(dfe_zips, tmp_path)
+    for path in written:
+        assert path.read_bytes() == (published.BUNDLE_DIR / path.name).read_bytes(), \
+            f"{path.name} is stale: run scripts/build_dfe_bundle.py"
+    rows, parts, sources = published.read_bundle(tmp_path)
+    pd.testing.assert_frame_equal(rows, dfe.load_releases(dfe_zips, keep_all=True))
+    assert {s["name"] for s in sources} == {p.name for p in dfe_zips}
+    assert len(parts) > 10000 and set(parts["parts"]) >= {"placement percentages", "sex", "age bands"}
+
+
+def test_load_dfe_reads_the_bundle_like_the_zips(dfe_zips, tmp_path):
+    from sendlib.sources import published
+
+    bundled = published.load_dfe(tmp_path / "empty-cache")
+    direct = published.from_zips(dfe_zips)
+    pd.testing.assert_frame_equal(bundled.table, direct.table)
+    pd.testing.assert_frame_equal(bundled.checks, direct.checks)
+    assert [s["from"] for s in bundled.sources] == ["bundled with sendlib"] * 2
+    assert all(p.exists() for p in bundled.paths)
+
+
+def test_the_fetch_dfe_cache_takes_precedence(dfe_zips, tmp_path):
+    """A release in the cache replaces the bundled copy of the same release where they overlap,
+    and what it says is checked like everything else."""
+    from sendlib.sources import published
+    from sendlib.sources.fetch import sha256_of
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    newer = cache / "education-health-and-care-plans_2025.zip"
+    caseload_row = _kingston_row(dfe_zips[1], "data/caseload.csv", "202223", "All EHC plans")
+    requests_row = _kingston_row(dfe_zips[1], "data/requests.csv", "2022", "All requests")
+    with zipfile.ZipFile(dfe_zips[1]) as z:
+        plain = newer.with_suffix(".part")
+        _rewrite_member(dfe_zips[1], plain, "data/caseload.csv",
+                        _csv_edit(_set_cell("ehcplans", "1700", row=caseload_row)))
+        _rewrite_member(plain, newer, "data/requests.csv",
+                        _csv_edit(_set_cell("requests_received_in_year", "300", row=requests_row)))
+        plain.unlink()
+        assert z.testzip() is None
+    newer.with_name(newer.name + ".sha256").write_text(f"{sha256_of(newer)}  {newer.name}\n")
+    data = published.load_dfe(cache)
+    requests = dfe.total_series(data.table, measure="requests")
+    assert requests.at["314", 2022] == 300 and requests.at["314", 2016] > 0  # the bundle gives the rest
+    # the cached caseload of 1,700 disagrees with its own placement columns (1,630): repaired
+    kingston = data.table[(data.table["area_code"] == "314") & (data.table["time_period"] == 2023)
+                          & (data.table["breakdown_topic"] == "total") & (data.table["measure"] == "caseload")]
+    assert kingston["published"].iloc[0] == 1700 and kingston["value"].iloc[0] == 1630
+    assert "parts disagree" in set(data.checks_for("314")["rule"])
+    assert data.sources[-1]["from"] == "fetch-dfe cache" and newer in data.paths
+    assert dfe.total_series(published.load_dfe(cache, use_cache=False).table, measure="requests").at["314", 2022] != 300
+    newer.write_bytes(newer.read_bytes() + b"tampered")
+    with pytest.raises(SendlibInputError, match="checksum"):
+        published.load_dfe(cache)
+
+
+def _kingston_row(zip_path, member: str, period: str, marker: str) -> int:
+    with zipfile.ZipFile(zip_path) as z:
+        lines = z.read(member).decode("utf-8-sig").splitlines()
+    header = lines[0].split(",")
+    code, tp = header.index("old_la_code"), header.index("time_period")
+    return next(i for i, line in enumerate(lines) if line.split(",")[code] == "314"
+                and line.split(",")[tp] == period and marker in line)
+
+
+def test_nothing_in_the_product_reads_shared():
+    from tests.conftest import ROOT
+
+    out = subprocess.run(["git", "ls-files", "sendlib", "config", "notebooks", "benchmarks", "scripts", "Makefile",
+                          ".ci"], cwd=ROOT, capture_output=True, text=True, check=True)
+    offenders = [f for f in out.stdout.split()
+                 if (ROOT / f).is_file() and not f.endswith((".gz", ".png"))
+                 and ("../shared" in (ROOT / f).read_text(errors="ignore")
+                      or "shared/data" in (ROOT / f).read_text(errors="ignore"))]
+    assert offenders == []

@@ -1,20 +1,24 @@
 """`sendlib forecast` and `sendlib backtest` (two commands, one module: they share argument handling).
 
-    sendlib forecast DFE_ZIP... --la CODE|all [--origin YEAR] [--horizon N] OUT_DIR
-    sendlib backtest DFE_ZIP... OUT_DIR [--methods ...] [--origins 2017-2022] [--horizon 3]
+    sendlib forecast [DFE_ZIP...] --la CODE|all [--origin YEAR] [--horizon N] OUT_DIR
+    sendlib backtest [DFE_ZIP...] OUT_DIR [--methods ...] [--origins 2017-2022] [--horizon 3]
 
-Outputs are CSV with fixed float formatting and sorted rows, so the same zips give byte-identical
-files.
+Without zips, the DfE series come from :func:`sendlib.sources.published.load_dfe` (bundled with
+sendlib, and the `sendlib fetch-dfe` cache); with zips, from those zips alone. Either way every
+figure is checked first and the number of checks findings is printed. Outputs are CSV with fixed
+float formatting and sorted rows, so the same inputs give byte-identical files.
 """
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 from pathlib import Path
 
 from sendlib.errors import SendlibInputError
 
+log = logging.getLogger(__name__)
 FLOAT_FORMAT = "%.2f"
 HELP = {
     "forecast": "forecast EHCP caseloads from the DfE series",
@@ -43,14 +47,27 @@ def _intermixed(parser: argparse.ArgumentParser) -> None:
 
 
 def _split_inputs(args) -> tuple[list[Path], Path]:
-    paths = [Path(p) for p in args.paths]
-    if len(paths) < 2:
-        raise SendlibInputError("give at least one DfE release zip and then the output directory",
-                                hint="e.g. sendlib forecast ../shared/data/dfe/*.zip --la 314 out/")
-    *zips, out_dir = paths
+    *zips, out_dir = [Path(p) for p in args.paths]
     if out_dir.suffix.lower() == ".zip":
         raise SendlibInputError(f"the last argument must be the output directory, not a zip: {out_dir}")
     return zips, out_dir
+
+
+def _dfe_data(zips: list[Path]):
+    """The checked DfE series (of `zips`, or bundled + cache), with its checks count logged."""
+    from sendlib.sources import published
+
+    data = published.from_zips(zips) if zips else published.load_dfe()
+    changed = data.table["checked"].isin(["repaired to the sum of its parts", "set missing"]).any()
+    (log.warning if changed else log.info)(data.summary() + " (see dfe_checks.csv)")
+    return data
+
+
+def _write_checks(data, out_dir: Path, areas=None) -> Path:
+    checks = data.checks if areas is None else data.checks[data.checks["area_code"].isin(areas)]
+    path = out_dir / "dfe_checks.csv"
+    checks.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    return path
 
 
 # ---------------------------------------------------------------------------------------------
@@ -58,10 +75,11 @@ def _split_inputs(args) -> tuple[list[Path], Path]:
 
 def add_forecast_arguments(parser: argparse.ArgumentParser) -> None:
     _intermixed(parser)
-    parser.usage = ("sendlib forecast DFE_ZIP... --la CODE|all [--origin YEAR] [--horizon N] "
+    parser.usage = ("sendlib forecast [DFE_ZIP...] --la CODE|all [--origin YEAR] [--horizon N] "
                     "[--method METHOD] OUT_DIR")
-    parser.add_argument("paths", nargs="+", metavar="DFE_ZIP... OUT_DIR",
-                        help="one or more DfE 'Education, health and care plans' release zips, then the output directory")
+    parser.add_argument("paths", nargs="+", metavar="[DFE_ZIP...] OUT_DIR",
+                        help="DfE 'Education, health and care plans' release zips (default: the series bundled "
+                             "with sendlib and the fetch-dfe cache), then the output directory")
     parser.add_argument("--la", required=True, metavar="CODE|all",
                         help="old LA code (314), new code (E09000021), region or England code, or 'all'")
     parser.add_argument("--origin", type=int, default=None,
@@ -77,7 +95,8 @@ def run_forecast(args) -> int:
     zips, out_dir = _split_inputs(args)
     if not 1 <= args.horizon <= 5:
         raise SendlibInputError(f"--horizon {args.horizon} is outside 1 to 5")
-    table = dfe.load_releases(zips)
+    data = _dfe_data(zips)
+    table = data.table
     if args.la.strip().lower() == "all":
         areas = None
     else:
@@ -85,7 +104,7 @@ def run_forecast(args) -> int:
     fc = forecast_areas(table, areas, origin=args.origin, horizon=args.horizon, method=args.method)
     out_dir.mkdir(parents=True, exist_ok=True)
     fc.to_csv(out_dir / "forecasts.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
-    written = [out_dir / "forecasts.csv"]
+    written = [out_dir / "forecasts.csv", _write_checks(data, out_dir, areas)]
     if areas is not None:
         from sendlib.forecast.chart import plot_forecast
 
@@ -118,10 +137,11 @@ def _origins(text: str | None):
 
 def add_backtest_arguments(parser: argparse.ArgumentParser) -> None:
     _intermixed(parser)
-    parser.usage = ("sendlib backtest DFE_ZIP... [--methods M1,M2] [--origins 2017-2022] [--horizon 3] "
+    parser.usage = ("sendlib backtest [DFE_ZIP...] [--methods M1,M2] [--origins 2017-2022] [--horizon 3] "
                     "[--las complete|panel145|all] OUT_DIR")
-    parser.add_argument("paths", nargs="+", metavar="DFE_ZIP... OUT_DIR",
-                        help="one or more DfE release zips, then the output directory")
+    parser.add_argument("paths", nargs="+", metavar="[DFE_ZIP...] OUT_DIR",
+                        help="DfE release zips (default: bundled with sendlib and the fetch-dfe cache), "
+                             "then the output directory")
     parser.add_argument("--methods", default=None,
                         help="comma-separated methods (default: all candidates and baselines)")
     parser.add_argument("--origins", default=None,
@@ -139,7 +159,8 @@ def run_backtest(args) -> int:
     from sendlib.sources import dfe
 
     zips, out_dir = _split_inputs(args)
-    table = dfe.load_releases(zips)
+    data = _dfe_data(zips)
+    table = data.table
     panel = Panel.from_table(table)
     methods = None
     if args.methods:
@@ -169,6 +190,7 @@ def run_backtest(args) -> int:
         frame.insert(2, "new_la_code", frame["area_code"].map(info["new_la_code"]))
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    _write_checks(data, out_dir)
     opts = {"index": False, "float_format": FLOAT_FORMAT, "lineterminator": "\n"}
     errors.to_csv(out_dir / "backtest_errors.csv", **opts)
     summary.drop(columns="seconds").to_csv(out_dir / "backtest_summary.csv", **opts)

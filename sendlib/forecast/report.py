@@ -3,12 +3,10 @@ method's forecast with intervals, the reconciled breakdowns, the backtest record
 the person-level (Markov cohort) projection compared with the aggregate methods."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-
-from sendlib.errors import SendlibInputError
 
 METHOD_LABELS = {"pooled_requests_damped90": "Pooled growth model with requests (chosen)",
                  "pooled_growth_damped90": "Pooled growth model without requests",
@@ -25,6 +23,8 @@ class ForecastReport:
     history: pd.Series  # total caseload by census year
     forecasts: pd.DataFrame  # forecast_la output: total and breakdowns
     errors: pd.DataFrame  # backtest errors of this LA (chosen method and baselines)
+    checks: pd.DataFrame = field(default_factory=pd.DataFrame)  # DfE checks findings about this LA
+    dfe_paths: list = field(default_factory=list)  # the DfE files read (for provenance)
 
     @property
     def total(self) -> pd.DataFrame:
@@ -107,25 +107,24 @@ class ForecastReport:
         return out.rename(columns={"horizon": "years ahead"})
 
 
-def report_forecast(dfe_paths, la_code: str, horizon: int = 5) -> ForecastReport:
-    """Forecast and backtest one LA from the DfE releases at `dfe_paths`."""
+def report_forecast(la_code: str, horizon: int = 5, data=None) -> ForecastReport:
+    """Forecast and backtest one LA from the checked DfE series (default
+    :func:`sendlib.sources.published.load_dfe`: the bundled releases and the fetch-dfe cache)."""
     from sendlib.forecast import forecast_la
     from sendlib.forecast.backtest import run_backtest
     from sendlib.forecast.models import DEFAULT_METHOD
     from sendlib.sources import dfe
+    from sendlib.sources.published import load_dfe
 
-    paths = [Path(p) for p in dfe_paths]
-    missing = [str(p) for p in paths if not p.exists()]
-    if not paths or missing:
-        raise SendlibInputError("DfE release not found: " + (", ".join(missing) or "no dfe_paths given"),
-                                hint="run `sendlib fetch-dfe` and set dfe_paths in config/cycles.yml")
-    table = dfe.load_releases(paths)
+    data = data or load_dfe()
+    table = data.table
     area = dfe.resolve_area(table, la_code)
     info = dfe.areas(table).set_index("area_code").loc[area]
     history = dfe.total_series(table, levels=None).loc[area]
     forecasts = forecast_la(table, area, horizon=horizon)
     errors, _ = run_backtest(table, [DEFAULT_METHOD, "last_value", "own_growth_3y"], areas=[area])
-    return ForecastReport(area, str(info.get("la_name") or area), history, forecasts, errors)
+    return ForecastReport(area, str(info.get("la_name") or area), history, forecasts, errors,
+                          data.checks_for(area), list(data.paths))
 
 
 def person_level_comparison(processed_dir, holdout: int = 2, n_sims: int = 500):

@@ -23,7 +23,6 @@ class Cycle:
     raw_dir: Path
     processed_dir: Path
     reports_dir: Path
-    dfe_paths: tuple[Path, ...]
     threshold: int = 5
     horizon: int = 5
     ethnicity_grouping: str = "dfe"
@@ -44,7 +43,6 @@ class Cycle:
             "la_name": self.la_name,
             "raw_dir": str(self.raw_dir),
             "processed_dir": str(self.processed_dir),
-            "dfe_paths": [str(p) for p in self.dfe_paths],
             "threshold": self.threshold,
             "horizon": self.horizon,
             "ethnicity_grouping": self.ethnicity_grouping,
@@ -96,7 +94,6 @@ def load_cycle(cycle_id: str, config_path: str | Path = "config/cycles.yml",
         raw_dir=resolve(entry["raw_dir"]),
         processed_dir=resolve(entry.get("processed_dir") or f"data/processed/{cycle_id}"),
         reports_dir=resolve(entry.get("reports_dir") or f"reports/{cycle_id}"),
-        dfe_paths=tuple(resolve(p) for p in entry.get("dfe_paths") or []),
         threshold=int(entry.get("threshold", 5)),
         horizon=int(entry.get("horizon", 5)),
         ethnicity_grouping=grouping,

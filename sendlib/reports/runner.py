@@ -67,9 +67,6 @@ def check_inputs(cycle: Cycle) -> list[str]:
                     readers.find_file(cycle.raw_dir / str(year), name)
                 except SendlibInputError as exc:
                     problems.append(str(exc))
-    for p in cycle.dfe_paths:
-        if not p.exists():
-            problems.append(f"DfE release {p} not found (run `sendlib fetch-dfe`)")
     if not notebooks():
         problems.append(f"no notebooks in {NOTEBOOK_DIR}")
     return problems

@@ -47,9 +47,9 @@ the region code for regions, the country code for England (see :func:`areas`).
 """
 from __future__ import annotations
 
-import io
 import re
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -57,13 +57,14 @@ import pandas as pd
 
 from sendlib.ages import DFE_AGE_BANDS
 from sendlib.errors import SendlibInputError
+from sendlib.sources import dfe_parts, dfe_zip
 
 SYMBOLS = ("c", "x", "z", "low", "u")
 
 TIDY_COLUMNS = [
     "measure", "time_period", "geographic_level", "country_code", "region_code", "region_name",
     "old_la_code", "new_la_code", "la_name", "area_code", "breakdown_topic", "breakdown",
-    "value", "symbol", "release",
+    "value", "symbol", "release", "file",
 ]
 _GEO_COLUMNS = ["geographic_level", "country_code", "region_code", "region_name",
                 "old_la_code", "new_la_code", "la_name"]
@@ -137,22 +138,56 @@ _PLACEMENT_2025 = {
 # ---------------------------------------------------------------------------------------------
 # cells and symbols
 
-def parse_values(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
+def parse_values(cells: pd.Series, file: str | None = None) -> tuple[pd.Series, pd.Series]:
     """Return (value, symbol) for published cells: value float (NaN when not a number, 0 for
-    ``low``), symbol the DfE symbol (or <NA> for a number). Unknown text raises, so a new symbol is
-    never silently read as missing."""
+    ``low``), symbol the DfE symbol (or <NA> for a number). Unknown text and negative counts raise
+    (row = the line of the CSV file, the header being line 1), so a new symbol is never silently
+    read as missing."""
     text = cells.astype("string").str.strip()
     value = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce").astype(float)
     symbol = text.mask(value.notna() | (text == "")).str.lower()
+    column = str(cells.name) if cells.name is not None else None
     unknown = (symbol.notna() & ~symbol.isin(SYMBOLS)).fillna(False).astype(bool)
     if unknown.any():
         bad = sorted(set(text[unknown]))[:5]
-        row = int(np.flatnonzero(unknown.to_numpy())[0])
-        raise SendlibInputError(f"unexpected text in a numeric cell: {bad}", row=row,
-                                column=str(cells.name) if cells.name is not None else None,
-                                hint="expected a number or one of the DfE symbols c, x, z, low, u")
+        raise SendlibInputError(f"unexpected text in a numeric cell: {bad}", file=file, row=_line(cells, unknown),
+                                column=column, hint="expected a number or one of the DfE symbols c, x, z, low, u")
+    negative = (value < 0).fillna(False).astype(bool)
+    if negative.any():
+        raise SendlibInputError(f"negative count {text[negative].iloc[0]}", file=file, row=_line(cells, negative),
+                                column=column, hint="a published count is never below zero")
     value = value.mask((symbol == "low").fillna(False).astype(bool), 0.0)
     return value, symbol
+
+
+def _line(cells: pd.Series, mask: pd.Series) -> int:
+    """The CSV line of the first masked cell (rows keep the index pandas gave them on reading)."""
+    label = cells.index[int(np.flatnonzero(mask.to_numpy())[0])]
+    return int(label) + 2 if isinstance(label, (int, np.integer)) else 0
+
+
+# ---------------------------------------------------------------------------------------------
+# reading one release
+
+_GEO_REQUIRED = ("time_period", *_GEO_COLUMNS)
+_2022 = {"age": "data/sen2_age_caseload.csv", "estab": "data/sen2_estab_caseload.csv",
+         "new": "data/sen2_age_new_plans.csv", "mi": "data/sen2_mi.csv"}
+_2025 = {"caseload": "data/caseload.csv", "new": "data/newplans.csv", "requests": "data/requests.csv"}
+# placement group totals and their percentage of the total (2025 layout); ed_elsewhere folds NEET in
+_GROUP_PC_2025 = {"mainstream_total": "mainstream_total_pc", "special_total": "special_total_pc",
+                  "ap_pru_total": "AP_PRU_total_pc", "fe_total": "fe_total_pc", "ed_elsewhere": "ed_elsewhere_pc",
+                  "nm_early_years": "nm_early_years_pc", "placement_unknown": "placement_unknown_pc"}
+_GROUP_TOTALS_2025 = [*_GROUP_PC_2025, "await_prov_2022", "perm_ex_2022"]
+_TOPICS_2025 = {"Sex": "sex", "Age when plan started": "age when plan started", "Ethnicity": "ethnicity"}
+
+
+@dataclass
+class Release:
+    """One release as read: its tidy rows (:data:`TIDY_COLUMNS`) and what its parts say each total
+    should be (:data:`sendlib.sources.dfe_parts.PARTS_COLUMNS`)."""
+
+    tidy: pd.DataFrame
+    parts: pd.DataFrame
 
 
 def _blank_to_na(df: pd.DataFrame, cols) -> pd.DataFrame:
@@ -161,24 +196,25 @@ def _blank_to_na(df: pd.DataFrame, cols) -> pd.DataFrame:
     return df
 
 
-# ---------------------------------------------------------------------------------------------
-# reading one release
-
-def _read_csv(zf: zipfile.ZipFile, member: str, encoding: str, source: str) -> pd.DataFrame:
-    try:
-        raw = zf.read(member)
-    except KeyError as exc:
-        raise SendlibInputError(f"{member} missing from the zip", file=source,
-                                hint="is this a DfE 'Education, health and care plans' release?") from exc
-    return pd.read_csv(io.BytesIO(raw), encoding=encoding, dtype=str, keep_default_na=False)
+def _read(zf: zipfile.ZipFile, member: str, encoding: str, source: str, required=()) -> pd.DataFrame:
+    """A member with its geography tidied and `area_code` added (time_period still as published)."""
+    df = dfe_zip.read_member(zf, member, encoding, source, (*_GEO_REQUIRED, *required))
+    _blank_to_na(df, _GEO_COLUMNS)
+    df["time_period"] = df["time_period"].astype("string").str.strip()
+    if not df["time_period"].str.fullmatch(r"\d{4}|\d{6}").all():
+        bad = df["time_period"][~df["time_period"].str.fullmatch(r"\d{4}|\d{6}").fillna(False)]
+        raise SendlibInputError(f"time_period {bad.iloc[0]!r} is not a year", file=f"{source}:{member}",
+                                row=int(bad.index[0]) + 2, column="time_period")
+    df["area_code"] = _area_code(df)
+    df.attrs["file"], df.attrs["where"] = member, f"{source}:{member}"
+    return df
 
 
 def _release_year(zf: zipfile.ZipFile, fallback: int) -> int:
     """The reporting year printed in data-guidance.txt ('2022 Reporting year', 'Reporting year 2025')."""
-    try:
-        text = zf.read("data-guidance/data-guidance.txt").decode("latin-1")
-    except KeyError:
+    if "data-guidance/data-guidance.txt" not in zf.namelist():
         return fallback
+    text = dfe_zip.member_bytes(zf, "data-guidance/data-guidance.txt", "").decode("latin-1")
     m = re.search(r"(\d{4})\s+Reporting year|Reporting year\s+(\d{4})", text[:400])
     return int(m.group(1) or m.group(2)) if m else fallback
 
@@ -190,103 +226,113 @@ def _area_code(df: pd.DataFrame) -> pd.Series:
             .fillna(df["country_code"]))
 
 
-def _tidy(df: pd.DataFrame, topic: str, breakdown: pd.Series, cells: pd.Series, release: str,
+def _tidy(df: pd.DataFrame, topic: str, breakdown, cells: pd.Series, release: str,
           measure: str = "caseload") -> pd.DataFrame:
-    value, symbol = parse_values(cells)
-    out = df[["time_period", *_GEO_COLUMNS]].copy()
+    value, symbol = parse_values(cells, df.attrs.get("where"))
+    out = df[["time_period", *_GEO_COLUMNS, "area_code"]].copy()
+    out["time_period"] = out["time_period"].astype(int)
     out.insert(0, "measure", measure)
-    out["area_code"] = _area_code(out)
     out["breakdown_topic"] = topic
-    out["breakdown"] = breakdown.to_numpy()
+    out["breakdown"] = breakdown.to_numpy() if isinstance(breakdown, pd.Series) else breakdown
     out["value"] = value.to_numpy()
     out["symbol"] = symbol.to_numpy()
     out["release"] = release
+    out["file"] = df.attrs.get("file", "")
     return out
 
 
-def _read_2022(zf: zipfile.ZipFile, source: str, release: str) -> pd.DataFrame:
-    age = _read_csv(zf, "data/sen2_age_caseload.csv", "latin-1", source)
-    estab = _read_csv(zf, "data/sen2_estab_caseload.csv", "latin-1", source)
-    frames = []
-    for df in (age, estab):
-        df["time_period"] = pd.to_numeric(df["time_period"], errors="raise").astype(int)
-        _blank_to_na(df, _GEO_COLUMNS)
-    is_total = age["characteristic_age"] == "Total"
-    frames.append(_tidy(age[is_total], "total", pd.Series("Total", index=age.index[is_total]),
-                        age.loc[is_total, "Total_all"], release))
-    bands = age[~is_total]
-    unknown = set(bands["characteristic_age"]) - set(_AGE_2022)
-    if unknown:
-        raise SendlibInputError(f"unknown age band(s) {sorted(unknown)}", file=source,
-                                column="characteristic_age")
-    frames.append(_tidy(bands, "age", bands["characteristic_age"].map(_AGE_2022),
-                        bands["Total_all"], release))
-
+def _read_2022(zf: zipfile.ZipFile, source: str, release: str) -> Release:
+    age = _read(zf, _2022["age"], "latin-1", source, ("characteristic_age", "Total_st", "Total_ehc", "Total_all"))
+    estab = _read(zf, _2022["estab"], "latin-1", source, ("establishment_type", "establishment_group", "Total_all"))
+    new = _read(zf, _2022["new"], "latin-1", source,
+                ("characteristic_age", "Total_new_st", "Total_new_ehc", "Total_new_all"))
+    caseload, parts = _totals_and_bands_2022(age, "Total_", release, "caseload")
+    new_plans, new_parts = _totals_and_bands_2022(new, "Total_new_", release, "new_plans")
     leaves = estab[estab["establishment_type"] != "Total"]
     unknown = set(leaves["establishment_group"]) - set(_ESTAB_GROUP_2022)
     if unknown:
-        raise SendlibInputError(f"unknown establishment group(s) {sorted(unknown)}", file=source,
+        raise SendlibInputError(f"unknown establishment group(s) {sorted(unknown)}", file=f"{source}:{_2022['estab']}",
                                 column="establishment_group")
-    placement = _tidy(leaves, "placement", leaves["establishment_group"].map(_ESTAB_GROUP_2022),
-                      leaves["Total_all"], release)
-    frames.append(_sum_groups(placement))
-
-    new = _read_csv(zf, "data/sen2_age_new_plans.csv", "latin-1", source)
-    new = new[new["characteristic_age"] == "Total"].copy()
-    new["time_period"] = pd.to_numeric(new["time_period"], errors="raise").astype(int)
-    _blank_to_na(new, _GEO_COLUMNS)
-    frames.append(_tidy(new, "total", pd.Series("Total", index=new.index), new["Total_new_all"],
-                        release, measure="new_plans"))
+    placement = _sum_groups(_tidy(leaves, "placement", leaves["establishment_group"].map(_ESTAB_GROUP_2022),
+                                  leaves["Total_all"], release))
+    frames = [*caseload, placement, new_plans[0]]
     # requests are optional (the caseload is not): a release without them simply gives none
-    mi = _read_csv(zf, "data/sen2_mi.csv", "latin-1", source) if "data/sen2_mi.csv" in zf.namelist() else None
-    if mi is not None and "InreqEHC" in mi.columns:
-        frames.append(_requests(mi, "InreqEHC", release))
-    return pd.concat(frames, ignore_index=True)
+    if dfe_zip.has_member(zf, _2022["mi"]):
+        mi = _read(zf, _2022["mi"], "latin-1", source)
+        if "InreqEHC" in mi.columns:
+            frames.append(_tidy(mi, "total", "Total", mi["InreqEHC"], release, measure="requests"))
+    evidence = [*parts, *new_parts, dfe_parts.sums(placement, "placement columns", exact=False)]
+    return Release(pd.concat(frames, ignore_index=True), dfe_parts.combine(evidence))
 
 
-def _requests(df: pd.DataFrame, column: str, release: str) -> pd.DataFrame:
-    """Return the tidy `requests` rows (calendar year totals, in `column`) of a published table."""
-    df = df.copy()
-    df["time_period"] = pd.to_numeric(df["time_period"].str.strip(), errors="raise").astype(int)
-    _blank_to_na(df, _GEO_COLUMNS)
-    return _tidy(df, "total", pd.Series("Total", index=df.index), df[column], release, measure="requests")
+def _totals_and_bands_2022(df: pd.DataFrame, prefix: str, release: str, measure: str):
+    """Tidy totals and age bands of a 2022 age file, and the evidence of its bands and of
+    statements + plans for each total."""
+    is_total = df["characteristic_age"] == "Total"
+    bands = df[~is_total]
+    unknown = set(bands["characteristic_age"]) - set(_AGE_2022)
+    if unknown:
+        raise SendlibInputError(f"unknown age band(s) {sorted(unknown)}", file=df.attrs["file"],
+                                column="characteristic_age")
+    total = _tidy(df[is_total], "total", "Total", df.loc[is_total, prefix + "all"], release, measure)
+    by_age = _tidy(bands, "age", bands["characteristic_age"].map(_AGE_2022), bands[prefix + "all"], release, measure)
+    kinds = [_tidy(df[is_total], "kind", kind, df.loc[is_total, prefix + kind], release, measure)
+             for kind in ("st", "ehc")]
+    parts = [dfe_parts.sums(by_age, "age bands"), dfe_parts.sums(pd.concat(kinds), "statements and plans")]
+    return ([total, by_age] if measure == "caseload" else [total]), parts
 
 
-def _read_2025(zf: zipfile.ZipFile, source: str, release: str) -> pd.DataFrame:
-    df = _read_csv(zf, "data/caseload.csv", "utf-8-sig", source)
+def _read_2025(zf: zipfile.ZipFile, source: str, release: str) -> Release:
+    placement_cols = (*_PLACEMENT_2025, *_GROUP_TOTALS_2025, *_GROUP_PC_2025.values())
+    df = _read(zf, _2025["caseload"], "utf-8-sig", source,
+               ("breakdown_topic", "breakdown", "ehcplans", *placement_cols))
     df = df[(df["breakdown_topic"] == "All EHC plans") & (df["breakdown"] == "All EHC plans")].copy()
-    tp = df["time_period"].str.strip()
-    if not tp.str.fullmatch(r"\d{6}").all():
-        raise SendlibInputError("time_period is not an academic year such as 202223", file=source,
-                                column="time_period")
+    if not df["time_period"].str.fullmatch(r"\d{6}").all():
+        raise SendlibInputError("time_period is not an academic year such as 202223",
+                                file=f"{source}:{_2025['caseload']}", column="time_period")
     # 202223 is the academic year 2022/23, whose January census is January 2023
-    df["time_period"] = tp.str[:4].astype(int) + 1
-    _blank_to_na(df, _GEO_COLUMNS)
-    frames = [_tidy(df, "total", pd.Series("Total", index=df.index), df["ehcplans"], release)]
-    missing = set(_PLACEMENT_2025) - set(df.columns)
-    if missing:
-        raise SendlibInputError(f"placement column(s) {sorted(missing)} missing", file=source)
-    parts = [_tidy(df, "placement", pd.Series(group, index=df.index), df[col], release)
-             for col, group in _PLACEMENT_2025.items()]
-    frames.append(_sum_groups(pd.concat(parts, ignore_index=True)))
+    df["time_period"] = (df["time_period"].str[:4].astype(int) + 1).astype(str)
+    total = _tidy(df, "total", "Total", df["ehcplans"], release)
+    groups = [_tidy(df, "placement", group, df[col], release) for col, group in _PLACEMENT_2025.items()]
+    placement = _sum_groups(pd.concat(groups, ignore_index=True))
+    frames, evidence = [total, placement], _placement_evidence_2025(df, total, release)
 
-    new = _read_csv(zf, "data/newplans.csv", "utf-8-sig", source)
-    new = new[(new["breakdown_topic"] == "New EHC plans") & (new["breakdown"] == "New EHC plans")].copy()
-    new["time_period"] = pd.to_numeric(new["time_period"].str.strip(), errors="raise").astype(int)
-    _blank_to_na(new, _GEO_COLUMNS)
-    frames.append(_tidy(new, "total", pd.Series("Total", index=new.index), new["new_ehc_plans"],
-                        release, measure="new_plans"))
-    req = _read_csv(zf, "data/requests.csv", "utf-8-sig", source) if "data/requests.csv" in zf.namelist() else None
-    if req is not None and {"breakdown", "requests_received_in_year"} <= set(req.columns):
+    new = _read(zf, _2025["new"], "utf-8-sig", source,
+                ("breakdown_topic", "breakdown", "new_ehc_plans", *placement_cols))
+    all_new = new[(new["breakdown_topic"] == "New EHC plans") & (new["breakdown"] == "New EHC plans")]
+    new_total = _tidy(all_new, "total", "Total", all_new["new_ehc_plans"], release, measure="new_plans")
+    frames.append(new_total)
+    evidence += _placement_evidence_2025(all_new, new_total, release)
+    for topic, name in _TOPICS_2025.items():
+        rows = new[new["breakdown_topic"] == topic]
+        evidence.append(dfe_parts.sums(_tidy(rows, topic, rows["breakdown"], rows["new_ehc_plans"], release,
+                                             measure="new_plans"), name))
+    if dfe_zip.has_member(zf, _2025["requests"]):
+        req = _read(zf, _2025["requests"], "utf-8-sig", source, ("breakdown", "requests_received_in_year"))
         req = req[req["breakdown"] == "All requests for EHC needs assessments"]
-        frames.append(_requests(req, "requests_received_in_year", release))
-    return pd.concat(frames, ignore_index=True)
+        frames.append(_tidy(req, "total", "Total", req["requests_received_in_year"], release, measure="requests"))
+    return Release(pd.concat(frames, ignore_index=True), dfe_parts.combine(evidence))
+
+
+def _placement_evidence_2025(df: pd.DataFrame, total: pd.DataFrame, release: str) -> list[pd.DataFrame]:
+    """Placement columns (the larger of the leaves' and the group totals' sums: each misses the
+    types published as ``x``) and placement percentages, as evidence for each total of `df`."""
+    key = total[["measure", "time_period", "area_code", "release", "file"]]
+    sums = []
+    for cols in (list(_PLACEMENT_2025), _GROUP_TOTALS_2025):
+        values = np.column_stack([parse_values(df[c], df.attrs.get("where"))[0].to_numpy() for c in cols])
+        sums.append(np.where(np.isfinite(values).any(axis=1), np.nansum(values, axis=1), np.nan))
+    rows = key.assign(value=np.fmax(*sums), symbol=pd.NA)
+    pc = df[list(_GROUP_PC_2025.values())].apply(lambda s: s.where(~s.str.strip().str.lower().isin(SYMBOLS)))
+    pairs = pd.concat([df[list(_GROUP_PC_2025)], pc], axis=1)
+    return [dfe_parts.sums(rows, "placement columns", exact=False),
+            dfe_parts.percentage_interval(pairs, _GROUP_PC_2025, key, "placement percentages")]
 
 
 def _sum_groups(parts: pd.DataFrame) -> pd.DataFrame:
     """Sum leaf placement types into groups. A group is NaN (symbol of its first non-number leaf)
     only when none of its leaves is a number: an `x` leaf is a type not collected that year."""
-    keys = ["measure", "time_period", *_GEO_COLUMNS, "area_code", "breakdown_topic", "breakdown", "release"]
+    keys = ["measure", "time_period", *_GEO_COLUMNS, "area_code", "breakdown_topic", "breakdown", "release", "file"]
     parts = parts.copy()
     parts["_n"] = parts["value"].notna().astype(int)
     g = parts.groupby(keys, dropna=False, sort=False)
@@ -296,35 +342,34 @@ def _sum_groups(parts: pd.DataFrame) -> pd.DataFrame:
     return out.drop(columns="_n")
 
 
-def read_release(path) -> pd.DataFrame:
-    """Return one published release zip as a tidy long table (columns :data:`TIDY_COLUMNS`)."""
+def read(path) -> Release:
+    """Return one published release zip as read: tidy rows and the evidence of its parts."""
     path = Path(path)
-    if not path.exists():
-        raise SendlibInputError("file not found", file=str(path), hint="give the path of a DfE release zip")
-    try:
-        zf = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as exc:
-        raise SendlibInputError("not a zip file", file=str(path),
-                                hint="download the release with `sendlib fetch-dfe`") from exc
-    with zf:
+    with dfe_zip.open_release(path) as zf:
         try:
-            table = _read_any(zf, path)
+            release = _read_any(zf, path)
         except SendlibInputError as exc:
             if exc.file is None:  # name the zip in errors raised while parsing its cells
-                raise SendlibInputError(str(exc), file=str(path)) from exc
+                raise SendlibInputError(str(exc), file=str(path)) from None
             raise
+    table = release.tidy
     table["time_period"] = table["time_period"].astype(int)
-    for col in ("measure", "breakdown_topic", "breakdown", "symbol", "release"):
+    for col in ("measure", "breakdown_topic", "breakdown", "symbol", "release", "file"):
         table[col] = table[col].astype("string")
-    return table[TIDY_COLUMNS]
+    return Release(table[TIDY_COLUMNS], release.parts)
 
 
-def _read_any(zf: zipfile.ZipFile, path: Path) -> pd.DataFrame:
-    """Return the tidy rows of an open release zip, recognising its layout by the files it holds."""
+def read_release(path) -> pd.DataFrame:
+    """Return one published release zip as a tidy long table (columns :data:`TIDY_COLUMNS`)."""
+    return read(path).tidy
+
+
+def _read_any(zf: zipfile.ZipFile, path: Path) -> Release:
+    """Return the rows of an open release zip, recognising its layout by the files it holds."""
     names = set(zf.namelist())
-    if "data/sen2_age_caseload.csv" in names:
+    if _2022["age"] in names:
         return _read_2022(zf, str(path), str(_release_year(zf, 2022)))
-    if "data/caseload.csv" in names:
+    if _2025["caseload"] in names:
         return _read_2025(zf, str(path), str(_release_year(zf, 2025)))
     raise SendlibInputError("no caseload file (data/sen2_age_caseload.csv or data/caseload.csv)",
                             file=str(path), hint="is this an 'Education, health and care plans' release?")
@@ -333,26 +378,33 @@ def _read_any(zf: zipfile.ZipFile, path: Path) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------
 # several releases
 
-def load_releases(paths, *, keep_all: bool = False) -> pd.DataFrame:
-    """Return the tidy caseload table of all `paths` (release zips), one row per census year,
-    geography, breakdown: where releases overlap the later release (by reporting year) wins.
-
-    With ``keep_all=True`` every release's rows are kept (for comparing overlaps).
-    Rows are sorted, so the same zips always give the same table.
-    """
-    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
-    if not paths:
-        raise SendlibInputError("no DfE release given", hint="pass one or more release zips")
-    table = pd.concat([read_release(p) for p in paths], ignore_index=True)
-    table = table.sort_values([*_KEY, "release"], kind="stable")
+def combine_releases(tables: list[pd.DataFrame], *, keep_all: bool = False) -> pd.DataFrame:
+    """Return the tidy rows of several releases, sorted; unless `keep_all`, one row per census
+    year, geography and breakdown, where releases overlap the later release (by reporting year)
+    wins (the order of `tables` breaks ties: a later table wins)."""
+    table = pd.concat([t.assign(_source=i) for i, t in enumerate(tables)], ignore_index=True)
+    table = table.sort_values([*_KEY, "release", "_source"], kind="stable")
     if not keep_all:
         table = table.drop_duplicates(_KEY, keep="last")
     order = {"National": 0, "Regional": 1, "Local authority": 2}
     table = table.assign(_lvl=table["geographic_level"].map(order))
     table = table.sort_values(["measure", "_lvl", "area_code", "breakdown_topic", "breakdown", "time_period",
-                               "release"],
-                              kind="stable").drop(columns="_lvl")
+                               "release", "_source"], kind="stable").drop(columns=["_lvl", "_source"])
     return table.reset_index(drop=True)
+
+
+def load_releases(paths, *, keep_all: bool = False) -> pd.DataFrame:
+    """Return the tidy table of all `paths` (release zips) as published, one row per census year,
+    geography, breakdown: where releases overlap the later release (by reporting year) wins.
+
+    With ``keep_all=True`` every release's rows are kept (for comparing overlaps).
+    Rows are sorted, so the same zips always give the same table. The figures are as published,
+    unchecked: the product reads DfE data through :func:`sendlib.sources.published.load_dfe`.
+    """
+    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    if not paths:
+        raise SendlibInputError("no DfE release given", hint="pass one or more release zips")
+    return combine_releases([read_release(p) for p in sorted(paths, key=str)], keep_all=keep_all)
 
 
 def overlap_differences(paths) -> pd.DataFrame:
