@@ -5,11 +5,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CYCLE ?= demo
 
-.PHONY: install test check test-fast report demo-data lab notebooks benchmark clean-reports help
+.PHONY: install test check test-fast docs report demo-data lab notebooks benchmark clean-reports help
 
 help:
 	@echo "make test    - install pinned dependencies and run the test suite"
+	@echo "make test-fast - the fast-marked subset of the tests (under a minute)"
 	@echo "make check   - lint (ruff) and type-check (mypy) the package"
+	@echo "make docs    - rewrite docs/raw_files.md from sendlib/spec/raw_files.yml"
 	@echo "make report  - generate the synthetic demo data and render the demo review cycle"
 	@echo "make lab     - open JupyterLab with the project's kernel"
 	@echo "make notebooks - sync each notebook with its .py script and strip outputs"
@@ -26,6 +28,12 @@ install: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest -m fast  # derandomised: the same quick run every time
+
+docs: $(STAMP)
+	$(BIN)/python -m sendlib.spec.docs docs/raw_files.md
 
 check: $(STAMP)
 	$(BIN)/ruff check sendlib tests benchmarks

@@ -144,7 +144,7 @@ def markov_on_synthetic(raw=ROOT / "data" / "raw" / "demo") -> None:
     manifest = json.loads((raw / "manifest.json").read_text())
     tables, pops = {}, []
     for year in manifest["census_years"]:
-        tables[year] = clean(raw / str(year), census_date=manifest["census_dates"][str(year)], quiet=True) \
+        tables[year] = clean(raw / str(year), census_date=manifest["census_dates"][str(year)]) \
             .tables["ehcp_caseload"]
         pop = pd.read_csv(raw / str(year) / "population.csv")
         pops.append(pop.assign(census_year=year))

@@ -46,7 +46,7 @@ def main() -> int:
 
     base = peak_mb()
     t = time.perf_counter()
-    result = cleaning.clean(args.raw / str(args.year), OUT / f"processed20_{args.year}", census_date, quiet=True)
+    result = cleaning.clean(args.raw / str(args.year), OUT / f"processed20_{args.year}", census_date)
     seconds = time.perf_counter() - t
     peak = peak_mb()
     files = result.summary["files"]

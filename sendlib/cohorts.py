@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from sendlib import ages, codelists
+from sendlib.dates import activity_period as activity_period  # the SEN2 activity year, defined once
 
 TABLES = ["persons", "ehcp_caseload", "sen_support", "pupils", "requests", "assessments", "new_plans",
           "ceased_plans", "annual_reviews", "population"]
@@ -64,12 +65,6 @@ def load_years(processed_root, names=None) -> dict[int, dict[str, pd.DataFrame]]
 def census_date_of(tables: dict) -> pd.Timestamp | None:
     meta = tables.get("metadata") or {}
     return pd.Timestamp(meta["census_date"]) if meta.get("census_date") else None
-
-
-def activity_period(census_date) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """The calendar year before the census (first and last day): the SEN2 activity year."""
-    year = pd.Timestamp(census_date).year - 1
-    return pd.Timestamp(year=year, month=1, day=1), pd.Timestamp(year=year, month=12, day=31)
 
 
 def _period(tables, start, end):

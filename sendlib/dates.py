@@ -128,3 +128,9 @@ def parse_dates(values) -> tuple[pd.Series, pd.Series]:
 def format_iso(dates: pd.Series) -> pd.Series:
     """ISO ``YYYY-MM-DD`` strings of a datetime Series ('' where NaT)."""
     return pd.to_datetime(dates).dt.strftime("%Y-%m-%d").fillna("")
+
+
+def activity_period(census_date) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The calendar year before the census (first and last day): the SEN2 activity year."""
+    year = pd.Timestamp(census_date).year - 1
+    return pd.Timestamp(year=year, month=1, day=1), pd.Timestamp(year=year, month=12, day=31)

@@ -15,9 +15,10 @@ looked up among the codes and aliases ("White - British" = "WHITE BRITISH" = "wh
 Nothing is guessed beyond the aliases listed in the code lists. Each distinct value is looked up
 once, so the cost does not grow with the number of rows beyond one ``factorize``.
 
-Unknown values: SEN type ``UNKNOWN``; ethnicity ``UNKN`` (blank); ``REFU`` and ``NOBT`` stay as
-codes, all three in major group ``Unknown``; sex ``U``; SEN provision ``U``; SEN setting ``""``;
-cease reason <NA>.
+Use :func:`codes` with the name of a code list (:data:`CODE_LISTS`, as ``codes:`` in
+``spec/raw_files.yml`` names them). Unknown values: SEN type ``UNKNOWN``; ethnicity ``UNKN``
+(blank); ``REFU`` and ``NOBT`` stay as codes, all three in major group ``Unknown``; sex ``U``;
+SEN provision ``U``; SEN setting, establishment type, cease reason and indicators ``""``.
 """
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ class CodeList:
         self.unknown = unknown
         self.blank = unknown if blank is None else blank
         self.by_upper = {c.upper(): c for c in self.valid}
-        self.by_squash = {}
+        self.by_squash: dict[str, str] = {}
         for alias, code in aliases.items():
             self.by_squash.setdefault(_squash(alias), code)
         for c in self.valid:  # codes themselves win over aliases
@@ -96,26 +97,28 @@ def _aliases(name: str) -> dict[str, str]:
     return dict(zip(df["alias"], df["code"]))
 
 
-@lru_cache(maxsize=None)
+class _SexOrTotal(CodeList):
+    """Sex codes, plus the spellings of a total row of population estimates (code ``All``)."""
+    TOTALS = {"ALL", "PERSONS", "P", "T", "TOTAL"}
+
+    def one(self, value) -> tuple[str, str]:
+        if isinstance(value, str) and value.strip().upper() in self.TOTALS:
+            return "All", OK
+        return super().one(value)
+
+
 def _sen_type_list() -> CodeList:
     st = codelists.sen_types()
     aliases = {**dict(zip(st["label"], st["code"])), **_aliases("sen_type_aliases")}
     return CodeList(st["code"], aliases, UNKNOWN_NEED, extra_valid=[UNKNOWN_NEED])
 
 
-@lru_cache(maxsize=None)
 def _ethnicity_list() -> CodeList:
     eth = codelists.ethnicities()
     aliases = {**dict(zip(eth["label"], eth["code"])), **_aliases("ethnicity_aliases")}
     return CodeList(eth["code"], aliases, UNKNOWN_ETHNICITY, extra_valid=[UNKNOWN_ETHNICITY])
 
 
-@lru_cache(maxsize=None)
-def _sex_list() -> CodeList:
-    return CodeList(["M", "F", "U"], _aliases("sex"), UNKNOWN_SEX)
-
-
-@lru_cache(maxsize=None)
 def _provision_list() -> CodeList:
     aliases = {"NO SEN": "N", "NONE": "N", "SEN SUPPORT": "K", "EHC PLAN": "E", "EHCP": "E",
                # legacy school census codes before 2015: statement, School Action (Plus)
@@ -124,19 +127,11 @@ def _provision_list() -> CodeList:
     return CodeList(["N", "K", "E"], aliases, UNKNOWN_PROVISION, extra_valid=[UNKNOWN_PROVISION])
 
 
-@lru_cache(maxsize=None)
 def _setting_list() -> CodeList:
     ss = codelists.sen_settings()
     return CodeList(ss["code"], dict(zip(ss["label"], ss["code"])), "", blank="")
 
 
-@lru_cache(maxsize=None)
-def _establishment_type_list() -> CodeList:
-    et = codelists.establishment_types()
-    return CodeList(et["gias_type"], {}, "", blank="")
-
-
-@lru_cache(maxsize=None)
 def _cease_reason_list() -> CodeList:
     reasons = codelists.cease_reasons()
     aliases = {f"0{c}": str(c) for c in reasons}
@@ -144,48 +139,47 @@ def _cease_reason_list() -> CodeList:
     return CodeList([str(c) for c in reasons], aliases, "", blank="")
 
 
-def sen_type(values) -> pd.DataFrame:
-    """SEN type (primary need) codes: ``code`` (``UNKNOWN`` when blank or unrecognised) and ``rule``.
+# Every code list a `code` column of spec/raw_files.yml can name, and what blank or unrecognised
+# values become: sen_type ``UNKNOWN``; ethnicity ``UNKN``; sex and sen_provision ``U``; the others "".
+_CODE_LISTS = {
+    "sen_type": _sen_type_list,
+    "ethnicity": _ethnicity_list,
+    "sex": lambda: CodeList(["M", "F", "U"], _aliases("sex"), UNKNOWN_SEX),
+    "population_sex": lambda: _SexOrTotal(["M", "F", "U"], _aliases("sex"), UNKNOWN_SEX),
+    "sen_provision": _provision_list,
+    "sen_setting": _setting_list,
+    "establishment_type": lambda: CodeList(codelists.establishment_types()["gias_type"], {}, "", blank=""),
+    "cease_reason": _cease_reason_list,
+    # SEN2 1/0 indicators (also Y/N, True/False)
+    "indicator": lambda: CodeList(["1", "0"], {"Y": "1", "YES": "1", "TRUE": "1", "T": "1", "N": "0", "NO": "0",
+                                               "FALSE": "0", "F": "0"}, "", blank=""),
+}
+CODE_LISTS = tuple(_CODE_LISTS)
 
-    Legacy BESD becomes SEMH and free text such as "Autism" becomes ASD (rule ``code_spelling``).
+
+@lru_cache(maxsize=None)
+def code_list(name: str) -> CodeList:
+    """The code list `name` (one of :data:`CODE_LISTS`)."""
+    return _CODE_LISTS[name]()
+
+
+def codes(name: str, values) -> pd.DataFrame:
+    """Normalise `values` with code list `name`: ``code`` and ``rule`` on the index of `values`.
+
+    sen_type: legacy BESD becomes SEMH and free text such as "Autism" becomes ASD; ethnicity:
+    extended codes and labels roll up to the 20 main codes; sex: M/F/U from Male/Female, 1/2/9/0;
+    population_sex: the same, and totals (All, Persons, T) become ``All``; sen_provision: N/K/E
+    (also legacy statement and School Action codes); sen_setting: the SEN2 non-URN settings;
+    establishment_type: GIAS ``TypeOfEstablishment (name)`` in its standard spelling;
+    cease_reason: '1'-'9'; indicator: '1' or '0'.
     """
-    return _sen_type_list()(values)
-
-
-def ethnicity(values) -> pd.DataFrame:
-    """DfE ethnicity codes: extended codes and labels roll up to the 20 main codes; blank is ``UNKN``."""
-    return _ethnicity_list()(values)
-
-
-def sex(values) -> pd.DataFrame:
-    """Sex as M / F / U (from M/F/U, Male/Female, 1/2/9/0 or blank)."""
-    return _sex_list()(values)
-
-
-def sen_provision(values) -> pd.DataFrame:
-    """School census SEN provision as N / K / E (``U`` when blank or unrecognised)."""
-    return _provision_list()(values)
-
-
-def sen_setting(values) -> pd.DataFrame:
-    """SEN2 non-URN setting codes (OLA, OPA, EHE, EYP, OTH, NEET, NIEC, NIEO); ``""`` when blank."""
-    return _setting_list()(values)
-
-
-def establishment_type(values) -> pd.DataFrame:
-    """GIAS ``TypeOfEstablishment (name)`` in its standard spelling; ``""`` when blank or unknown."""
-    return _establishment_type_list()(values)
-
-
-def cease_reason(values) -> pd.DataFrame:
-    """SEN2 cease reason '1'-'9' (as str); ``""`` when blank or unrecognised."""
-    return _cease_reason_list()(values)
+    return code_list(name)(values)
 
 
 def indicator(values) -> pd.Series:
     """SEN2 1/0 indicator (also Y/N, True/False) as a bool Series; blank or unrecognised is False."""
     s = pd.Series(values, dtype=object) if not isinstance(values, pd.Series) else values
-    return s.astype(str).str.strip().str.upper().isin(["1", "1.0", "Y", "YES", "TRUE", "T"])
+    return codes("indicator", s)["code"] == "1"
 
 
 # ---- groups -----------------------------------------------------------------------------------
@@ -230,7 +224,8 @@ def placement(establishment_types, sen_settings, resourced_provision=None) -> pd
     resourced provision or an SEN unit is "Resourced provision in mainstream"). Unknown is
     ``Unknown`` in both groupings.
     """
-    et = establishment_types if isinstance(establishment_types, pd.Series) else pd.Series(establishment_types, dtype=object)
+    et = establishment_types if isinstance(establishment_types, pd.Series) else pd.Series(establishment_types,
+                                                                                          dtype=object)
     ss = sen_settings if isinstance(sen_settings, pd.Series) else pd.Series(sen_settings, dtype=object, index=et.index)
     types = codelists.establishment_types().set_index("gias_type")
     settings = codelists.sen_settings().set_index("code")

@@ -34,25 +34,6 @@ from sendlib.errors import SendlibInputError
 
 EXTENSIONS = (".csv", ".xlsx")
 
-# Columns the cleaner cannot do without; the other declared columns are optional.
-REQUIRED = {
-    "person": ["persontableid", "personbirthdate", "sex", "ethnicity"],
-    "requests": ["requeststableid", "persontableid", "receiveddate"],
-    "assessment": ["assessmenttableid", "requeststableid", "assessmentoutcome", "assessmentoutcomedate"],
-    "named_plan": ["namedplantableid", "assessmenttableid", "startdate", "ceasedate", "ceasereason"],
-    "plan_detail": ["plandetailtableid", "namedplantableid"],
-    "active_plans": ["activeplanstableid", "requeststableid"],
-    "placement_detail": ["placementdetailtableid", "activeplanstableid", "urn", "sensetting",
-                         "placementrank"],
-    "sen_need": ["senneedtableid", "activeplanstableid", "sentype", "sentyperank"],
-    "school_census": ["upn", "dateofbirth", "sex", "ethnicity", "senprovision", "primarysentype"],
-    "establishments": ["URN", "TypeOfEstablishment (name)"],
-    "population": ["year", "sex", "age", "population"],
-}
-# Files that must have data rows (the others may legitimately be empty in a small LA's year).
-MUST_HAVE_ROWS = {"person", "active_plans", "sen_need", "school_census", "establishments"}
-OPTIONAL_FILES = {"population"}
-
 _SIGNATURES = {b"%PDF": "a PDF document", b"PK\x03\x04": "a ZIP archive (an XLSX saved as .csv?)",
                b"\xd0\xcf\x11\xe0": "an old Excel .xls workbook", b"\x89PNG": "a PNG image",
                b"\xff\xd8\xff": "a JPEG image", b"\x1f\x8b": "a gzip archive",
@@ -126,6 +107,20 @@ def find_file(raw_dir, name: str, required: bool = True) -> Path | None:
     return None
 
 
+def _decoded(data: bytes) -> str | None:
+    """UTF-8 text, else Windows-1252 text that looks like text (under 10% non-ASCII), else None."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        return None
+    non_ascii = sum(1 for ch in text if ord(ch) > 127)
+    return None if non_ascii > 0.10 * max(len(text), 1) else text
+
+
 def decode_text(data: bytes, path: Path) -> str:
     """Text of a CSV file's bytes under the module's encoding rule; raises SendlibInputError."""
     for sig, what in _SIGNATURES.items():
@@ -135,20 +130,10 @@ def decode_text(data: bytes, path: Path) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:65536]:
         raise SendlibInputError("unreadable encoding: UTF-16/UTF-32 or binary content", file=str(path),
                                 hint="save the file as CSV UTF-8")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = data.decode("cp1252")
-        except UnicodeDecodeError:
-            text = None
-        if text is not None:
-            non_ascii = sum(1 for ch in text if ord(ch) > 127)
-            if non_ascii > 0.10 * max(len(text), 1):
-                text = None
-        if text is None:
-            raise SendlibInputError("unreadable encoding: neither UTF-8 nor Latin-1/Windows-1252 text",
-                                    file=str(path), hint="save the file as CSV UTF-8") from None
+    text = _decoded(data)
+    if text is None:
+        raise SendlibInputError("unreadable encoding: neither UTF-8 nor Latin-1/Windows-1252 text",
+                                file=str(path), hint="save the file as CSV UTF-8")
     bad = _CONTROL.search(text)
     if bad:
         line = text.count("\n", 0, bad.start()) + 1
@@ -205,6 +190,32 @@ def _read_xlsx(path: Path) -> pd.DataFrame:
     return pd.DataFrame({c: raw[c].map(_cell_text).astype(str) for c in raw.columns}, index=raw.index)
 
 
+def _header_names(name: str) -> dict[str, str]:
+    """Declared column of each accepted header (its name or an alias), keyed case-insensitively."""
+    out = {}
+    for c in spec.file(name).columns.values():
+        for header in (c.name, *c.aliases):
+            out[header.strip().lower()] = c.name
+    return out
+
+
+def _rename_columns(df: pd.DataFrame, path: Path, name: str) -> pd.DataFrame:
+    """The declared columns of `df`, renamed to their declared names (undeclared columns dropped)."""
+    by_header = _header_names(name)
+    rename: dict[str, str] = {}
+    seen: dict[str, str] = {}
+    for col in df.columns:
+        declared = by_header.get(str(col).replace("\ufeff", "").strip().lower())
+        if declared is None:
+            continue
+        if declared in seen:
+            raise SendlibInputError(f"column {declared!r} appears twice ({seen[declared]!r} and {col!r})",
+                                    file=str(path), column=declared, hint="remove one of them")
+        seen[declared] = col
+        rename[col] = declared
+    return df[list(rename)].rename(columns=rename)
+
+
 def read_table(path, name: str) -> pd.DataFrame:
     """Cells of the extract `name` at `path` as text, columns renamed to the spec's names.
 
@@ -212,30 +223,19 @@ def read_table(path, name: str) -> pd.DataFrame:
     encoding, or a missing required column (the message names the file and the column).
     """
     path = Path(path)
+    declared = spec.file(name)
     df = _read_xlsx(path) if path.suffix.lower() == ".xlsx" else _read_csv(path)
-    declared = spec.columns(name)
-    by_key = {c.strip().lower(): c for c in declared}
-    rename, seen = {}, {}
-    for col in df.columns:
-        key = str(col).replace("\ufeff", "").strip().lower()
-        if key in by_key:
-            if key in seen:
-                raise SendlibInputError(f"column {by_key[key]!r} appears twice ({seen[key]!r} and {col!r})",
-                                        file=str(path), column=by_key[key], hint="remove one of them")
-            seen[key] = col
-            rename[col] = by_key[key]
-    df = df[list(rename)].rename(columns=rename)
-    missing = [c for c in REQUIRED.get(name, []) if c not in df.columns]
+    df = _rename_columns(df, path, name)
+    missing = [c for c in declared.required if c not in df.columns]
     if missing:
-        raise SendlibInputError(f"required column {missing[0]!r} is missing"
-                                + (f" (and {len(missing) - 1} more: {', '.join(missing[1:])})" if len(missing) > 1 else ""),
-                                file=str(path), column=missing[0],
-                                hint=f"the {name} extract needs columns {', '.join(REQUIRED[name])}")
-    for c in declared:  # optional columns absent from this extract read as blank
+        more = f" (and {len(missing) - 1} more: {', '.join(missing[1:])})" if len(missing) > 1 else ""
+        raise SendlibInputError(f"required column {missing[0]!r} is missing{more}", file=str(path), column=missing[0],
+                                hint=f"the {name} extract needs columns {', '.join(declared.required)}")
+    for c in declared.columns:  # optional columns absent from this extract read as blank
         if c not in df.columns:
             df[c] = ""
-    df = df[declared]
-    if df.empty and name in MUST_HAVE_ROWS:
+    df = df[list(declared.columns)]
+    if df.empty and declared.rows_required:
         raise SendlibInputError("the file has a header but no data rows", file=str(path),
                                 hint="export the extract again")
     for c in df.columns:  # one text dtype whatever the source (pandas 3 str, or object from xlsx)
@@ -251,22 +251,11 @@ def read_raw(raw_dir, name: str, required: bool = True) -> RawFile | None:
     return RawFile(name, path, sha256(path), read_table(path, name))
 
 
-def read_sen2(raw_dir) -> dict[str, RawFile]:
-    """All eight SEN2 modules of raw_dir, by module name."""
-    return {m: read_raw(raw_dir, m) for m in spec.SEN2_MODULES}
-
-
-def read_school_census(raw_dir) -> RawFile:
-    """The school census pupil extract of raw_dir."""
-    return read_raw(raw_dir, "school_census")
-
-
 def read_all(raw_dir) -> dict[str, RawFile]:
-    """Every extract the cleaner uses (population only if present), by name."""
-    files = read_sen2(raw_dir)
-    files["school_census"] = read_school_census(raw_dir)
-    files["establishments"] = read_raw(raw_dir, "establishments")
-    pop = read_raw(raw_dir, "population", required=False)
-    if pop is not None:
-        files["population"] = pop
+    """Every extract of the spec in raw_dir, by name (an optional file only if present)."""
+    files = {}
+    for name, declared in spec.files().items():
+        found = read_raw(raw_dir, name, required=not declared.optional)
+        if found is not None:
+            files[name] = found
     return files

@@ -88,3 +88,15 @@ def pupils() -> pa.DataFrameSchema:
 
 SCHEMAS = {"persons": persons, "ehcp_caseload": ehcp_caseload, "sen_support": sen_support,
            "pupils": pupils}
+
+
+def validate(tables: dict) -> None:
+    """Validate the cleaner's tables against their schemas; a mismatch is a bug in the cleaner
+    (RuntimeError), never a user mistake."""
+    import pandera.errors
+
+    for name, schema in SCHEMAS.items():
+        try:
+            schema().validate(tables[name], lazy=True)
+        except pandera.errors.SchemaErrors as exc:
+            raise RuntimeError(f"table {name} does not match its schema:\n{exc.failure_cases.head(20)}") from None

@@ -45,7 +45,7 @@ def frame(name: str, rows: list[dict]) -> pd.DataFrame:
 
 def sen2_tables(children: list[Child]) -> dict[str, pd.DataFrame]:
     """The eight SEN2 modules of a caseload of `children` (one request, assessment, plan each)."""
-    t = {m: [] for m in spec.SEN2_MODULES}
+    t = {m: [] for m in spec.sen2_modules()}
     for i, c in enumerate(children, start=1):
         t["person"].append(dict(persontableid=c.pid, surname="Smith", forename="Sam", personbirthdate=c.dob,
                                 sex=c.sex, ethnicity=c.ethnicity, postcode="KT1 1AA", upn=c.upn,

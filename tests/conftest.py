@@ -1,4 +1,11 @@
-"""Shared fixtures. The real DfE release zips are the copies kept in data/external/."""
+"""Shared fixtures and Hypothesis profiles. The real DfE release zips are the copies kept in
+data/external/.
+
+Hypothesis: profile ``ci`` (derandomised, so that a commit passes or fails the same way every
+time) when the ``CI`` environment variable is set; otherwise ``dev``, a deeper random search for
+local runs. ``HYPOTHESIS_PROFILE`` picks one explicitly. Every failure a search finds becomes an
+explicit ``@example`` or test of its own.
+"""
 from __future__ import annotations
 
 import os
@@ -7,6 +14,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import settings
+
+settings.register_profile("ci", derandomize=True, max_examples=100, deadline=None, print_blob=True)
+settings.register_profile("dev", max_examples=400, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 ROOT = Path(__file__).resolve().parents[1]
 DFE_DIR = ROOT / "data" / "external"

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +16,7 @@ from tests.cleaning_fixtures import Child, census_rows, establishments, sen2_tab
 
 CENSUS = "2025-01-16"
 ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.fast
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ def test_clean_writes_every_table_and_report(raw, tmp_path, capsys):
 
 
 def test_caseload_columns(raw, tmp_path):
-    res = cleaning.clean(raw, None, CENSUS, quiet=True)
+    res = cleaning.clean(raw, None, CENSUS)
     cl = res.tables["ehcp_caseload"].set_index("active_plan_id")
     p4 = cl.loc["P4"]
     assert p4["placement_group"] == "Mainstream"
@@ -80,7 +80,7 @@ def test_events_in_the_period(tmp_path):
     tables["named_plan"].loc[2, ["ceasedate", "ceasereason"]] = ["2024-07-31", "2"]
     tables["assessment"].loc[1, "week20"] = "1"  # an exception applies
     tables.update(school_census=census_rows([dict(upn="X1", dob="2012-01-01")]), establishments=establishments())
-    res = cleaning.clean(write_raw(tmp_path / "raw", tables, manifest={"synthetic": True}), None, CENSUS, quiet=True)
+    res = cleaning.clean(write_raw(tmp_path / "raw", tables, manifest={"synthetic": True}), None, CENSUS)
     t = res.tables
     assert list(t["new_plans"]["plan_id"]) == ["N1", "N2"]
     assert list(t["ceased_plans"]["plan_id"]) == ["N3"] and t["ceased_plans"]["cease_reason"].iloc[0] == "2"
@@ -120,7 +120,7 @@ def test_defects_are_logged_with_actions(tmp_path):
     tables["sen_need"] = pd.concat([tables["sen_need"], orphan], ignore_index=True)
     tables.update(school_census=census_rows([dict(upn="U000000000001", dob="2012-05-05")]),
                   establishments=establishments())
-    res = cleaning.clean(write_raw(tmp_path / "raw", tables, manifest={"synthetic": True}), None, CENSUS, quiet=True)
+    res = cleaning.clean(write_raw(tmp_path / "raw", tables, manifest={"synthetic": True}), None, CENSUS)
 
     def one(file, rule, row):
         rows = _report_rows(res, file, rule)
@@ -155,7 +155,7 @@ def test_orphans_cascade_and_duplicate_person(tmp_path):
     tables = sen2_tables(kids)
     tables["requests"].loc[2, "persontableid"] = "404"  # orphan request: its active plan, needs, ... go too
     tables.update(school_census=census_rows([dict(upn="A1", dob="2012-05-05")]), establishments=establishments())
-    res = cleaning.clean(write_raw(tmp_path / "raw", tables, manifest={"synthetic": True}), None, CENSUS, quiet=True)
+    res = cleaning.clean(write_raw(tmp_path / "raw", tables, manifest={"synthetic": True}), None, CENSUS)
     files = res.summary["files"]
     for f in ("requests.csv", "assessment.csv", "named_plan.csv", "plan_detail.csv", "active_plans.csv",
               "placement_detail.csv", "sen_need.csv"):
@@ -174,7 +174,7 @@ def test_no_personal_data_leaves_the_cleaner(tmp_path):
                                              dict(upn="C555", dob="1970-01-01")]),
                   establishments=establishments())
     out = tmp_path / "out"
-    cleaning.clean(write_raw(tmp_path / "raw", tables, manifest={"synthetic": True}), out, CENSUS, quiet=True)
+    cleaning.clean(write_raw(tmp_path / "raw", tables, manifest={"synthetic": True}), out, CENSUS)
     secrets = ["A123456789012", "B99", "C555", "Smith", "KT1 1AA", "2012-05-05", "07/07/2011", "1970-01-01",
                "2011-07-07"]
     for f in out.iterdir():
@@ -192,7 +192,7 @@ def test_no_personal_data_leaves_the_cleaner(tmp_path):
 
 def test_same_inputs_give_identical_outputs(raw, tmp_path):
     for out in ("a", "b"):
-        cleaning.clean(raw, tmp_path / out, CENSUS, quiet=True)
+        cleaning.clean(raw, tmp_path / out, CENSUS)
     for f in sorted((tmp_path / "a").iterdir()):
         assert f.read_bytes() == (tmp_path / "b" / f.name).read_bytes(), f.name
 
@@ -210,7 +210,7 @@ def test_xlsx_latin1_bom_and_column_case(tmp_path):
     sc = pd.read_csv(raw / "school_census.csv", dtype=str, keep_default_na=False)
     (raw / "school_census.csv").unlink()
     sc.to_excel(raw / "School_Census.xlsx", index=False)
-    res = cleaning.clean(raw, None, CENSUS, quiet=True)
+    res = cleaning.clean(raw, None, CENSUS)
     assert len(res.tables["ehcp_caseload"]) == 4 and len(res.tables["pupils"]) == 5
     assert res.metadata["inputs"]["PERSON.CSV"]["rows"] == 4
 
@@ -222,7 +222,7 @@ def test_xlsx_dates_as_cells(tmp_path):
     person["personbirthdate"] = pd.to_datetime(person["personbirthdate"])
     (raw / "person.csv").unlink()
     person.to_excel(raw / "person.xlsx", index=False)
-    res = cleaning.clean(raw, None, CENSUS, quiet=True)
+    res = cleaning.clean(raw, None, CENSUS)
     assert res.tables["persons"]["birth_month"].notna().all()
     assert len(_report_rows(res, "person.xlsx", "date_format")) == 0
 
@@ -231,12 +231,12 @@ def test_key_required_for_real_data(tmp_path, monkeypatch):
     raw = small_la(tmp_path / "raw", synthetic=False)
     monkeypatch.delenv(pseudonymise.ENV_VAR, raising=False)
     with pytest.raises(SendlibInputError, match="no pseudonymisation key"):
-        cleaning.clean(raw, None, CENSUS, quiet=True, key_file=tmp_path / "nokey")
+        cleaning.clean(raw, None, CENSUS, key_file=tmp_path / "nokey")
     monkeypatch.setenv(pseudonymise.ENV_VAR, "a-secret")
-    a = cleaning.clean(raw, None, CENSUS, quiet=True).tables["persons"]["person_id"]
+    a = cleaning.clean(raw, None, CENSUS).tables["persons"]["person_id"]
     monkeypatch.delenv(pseudonymise.ENV_VAR)
     (tmp_path / "key").write_text("another-secret\n")
-    b = cleaning.clean(raw, None, CENSUS, quiet=True, key_file=tmp_path / "key").tables["persons"]["person_id"]
+    b = cleaning.clean(raw, None, CENSUS, key_file=tmp_path / "key").tables["persons"]["person_id"]
     assert set(a).isdisjoint(set(b))  # a different key gives different ids
 
 
@@ -320,30 +320,44 @@ def test_console_script_prints_no_traceback(raw, tmp_path):
 
 # ---- robustness: any cell content is a quality problem, never a crash --------------------------------
 
-from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+@pytest.mark.parametrize("cell", ["1e100", "inf", "-inf", "1e308", "-1", "0", "nan", "1.5", "100", "\u0661"])
+def test_a_rank_that_is_not_a_rank_is_set_unknown(tmp_path, cell):
+    """Regression: a rank cell of 1e100 made the cleaner raise TypeError (found by the fuzz test below)."""
+    kids = [Child("1", "2012-01-01", need="ASD", extra_needs=["SLCN"]), Child("2", "2013-01-01", need="MLD")]
+    tables = sen2_tables(kids)
+    tables["sen_need"].loc[0, "sentyperank"] = cell  # child 1's rank-1 need
+    tables["placement_detail"].loc[1, "placementrank"] = cell
+    tables.update(school_census=census_rows([dict(upn="X1", dob="2012-01-01")]), establishments=establishments())
+    res = cleaning.clean(write_raw(tmp_path / "raw", tables, manifest={"synthetic": True}), None, CENSUS)
+    for file, column in (("sen_need.csv", "sentyperank"), ("placement_detail.csv", "placementrank")):
+        hit = _report_rows(res, file, "unknown_code")
+        assert list(hit["column"]) == [column] and list(hit["value"]) == [cell], (file, hit)
+        assert list(hit["action"]) == ["set unknown"]
+    cl = res.tables["ehcp_caseload"].set_index("active_plan_id")
+    assert cl.loc["P1", "primary_need"] == "UNKNOWN" and cl.loc["P2", "placement_group"] == "Unknown"
+    assert set(_report_rows(res, "active_plans.csv", "missing_primary_need")["key"]) == {"P1"}
 
-FUZZ_EXAMPLES = int(os.environ.get("SENDLIB_FUZZ_EXAMPLES", "15"))  # 150 passed when written
-_FUZZ_COLUMNS = [("person", "personbirthdate"), ("person", "sex"), ("person", "ethnicity"), ("person", "upn"),
-                 ("sen_need", "sentype"), ("sen_need", "sentyperank"), ("placement_detail", "urn"),
-                 ("placement_detail", "sensetting"), ("placement_detail", "placementrank"),
-                 ("named_plan", "startdate"), ("named_plan", "ceasereason"), ("requests", "receiveddate"),
-                 ("active_plans", "requeststableid"), ("school_census", "senprovision"),
-                 ("school_census", "dateofbirth"), ("assessment", "week20")]
+
+def test_a_return_whose_every_active_plan_is_rejected_gives_empty_tables(tmp_path):
+    """Regression: every request orphaned (no person matches) made building the caseload raise TypeError."""
+    raw = small_la(tmp_path / "raw")
+    requests = pd.read_csv(raw / "requests.csv", dtype=str, keep_default_na=False)
+    requests["persontableid"] = "404"
+    requests.to_csv(raw / "requests.csv", index=False)
+    res = cleaning.clean(raw, None, CENSUS)
+    assert len(res.tables["ehcp_caseload"]) == 0 and len(res.tables["annual_reviews"]) == 0
+    assert len(res.tables["pupils"]) == 5  # the school census stands on its own
+    for file in ("requests.csv", "active_plans.csv", "sen_need.csv"):
+        summary = res.summary["files"][file]
+        assert summary["rows_rejected"] == summary["rows_read"] > 0, file
 
 
-@settings(max_examples=FUZZ_EXAMPLES, deadline=None, phases=[Phase.explicit, Phase.generate],  # no slow shrinking
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.data())
-def test_any_cell_values_are_handled(tmp_path_factory, data):
-    raw = small_la(tmp_path_factory.mktemp("fuzz") / "raw")
-    for module, column in data.draw(st.lists(st.sampled_from(_FUZZ_COLUMNS), min_size=1, max_size=4, unique=True)):
-        df = pd.read_csv(raw / f"{module}.csv", dtype=str, keep_default_na=False)
-        values = data.draw(st.lists(st.text(alphabet=st.characters(blacklist_categories=["Cs", "Cc"]), max_size=12),
-                                    min_size=len(df), max_size=len(df)))
-        df[column] = values
-        df.to_csv(raw / f"{module}.csv", index=False)
-    res = cleaning.clean(raw, None, CENSUS, quiet=True)
-    for f in res.summary["files"].values():
-        assert f["rows_read"] == f["rows_kept"] + f["rows_rejected"]
-    assert set(res.quality_report["action"]) <= {"corrected", "set unknown", "rejected"}
+def test_a_population_count_that_is_not_a_number_rejects_its_row(tmp_path):
+    raw = small_la(tmp_path / "raw")
+    pop = pd.read_csv(raw / "population.csv", dtype=str, keep_default_na=False)
+    pop.loc[0, "population"], pop.loc[1, "year"], pop.loc[2, "age"], pop.loc[3, "age"] = "inf", "x", "1e300", "2.5"
+    pop.to_csv(raw / "population.csv", index=False)
+    res = cleaning.clean(raw, None, CENSUS)
+    hit = _report_rows(res, "population.csv", "invalid_number")
+    assert list(zip(hit["row_number"], hit["column"])) == [(1, "population"), (2, "year"), (3, "age"), (4, "age")]
+    assert len(res.tables["population"]) == len(pop) - 4

@@ -7,13 +7,15 @@ import pytest
 from sendlib import ages, cleaning, cohorts
 from tests.cleaning_fixtures import small_la
 
+pytestmark = pytest.mark.fast
+
 CENSUS = "2025-01-16"
 
 
 @pytest.fixture(scope="module")
 def tables(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("cohorts")
-    cleaning.clean(small_la(tmp / "raw"), tmp / "out", CENSUS, quiet=True)
+    cleaning.clean(small_la(tmp / "raw"), tmp / "out", CENSUS)
     return cohorts.load(tmp / "out")
 
 
@@ -79,7 +81,7 @@ def test_events_in_periods(tables):
 
 def test_load_years(tmp_path):
     for year, date in ((2024, "2024-01-18"), (2025, CENSUS)):
-        cleaning.clean(small_la(tmp_path / "raw" / str(year)), tmp_path / "processed" / str(year), date, quiet=True)
+        cleaning.clean(small_la(tmp_path / "raw" / str(year)), tmp_path / "processed" / str(year), date)
     years = cohorts.load_years(tmp_path / "processed", names=["ehcp_caseload"])
     assert sorted(years) == [2024, 2025]
     assert all(len(t["ehcp_caseload"]) == 4 for t in years.values())

@@ -5,10 +5,12 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from sendlib import dates
+
+pytestmark = pytest.mark.fast
 
 
 @pytest.mark.parametrize("text,expected,status", [
@@ -60,7 +62,6 @@ def test_leap_day_and_index_kept():
     assert list(s) == ["corrected", "ok"]
 
 
-@settings(max_examples=300, deadline=None)
 @given(st.lists(st.text(max_size=25), max_size=20))
 def test_no_crash_on_any_string(values):
     d, s = dates.parse_dates(pd.Series(values, dtype=object))
@@ -70,7 +71,6 @@ def test_no_crash_on_any_string(values):
     assert d[s.isin(["ok", "whitespace", "corrected"])].notna().all()
 
 
-@settings(max_examples=200, deadline=None)
 @given(st.lists(st.text(alphabet="0123456789/-. JanFebMrchyuly", max_size=14), max_size=20))
 def test_idempotent(values):
     """Parsing the ISO form of a parsed date gives the same date, with status ok."""
@@ -80,7 +80,6 @@ def test_idempotent(values):
     assert set(status[d.notna()]) <= {"ok"}
 
 
-@settings(max_examples=200, deadline=None)
 @given(st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 12, 31)))
 def test_round_trip_valid_dates(day):
     """Every valid date written ISO, UK day-first or with a written month comes back unchanged."""

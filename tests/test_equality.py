@@ -316,7 +316,7 @@ def kingston(tmp_path_factory):
     tables["establishments"] = establishments()
     write_raw(raw, tables, manifest={"synthetic": True})
     out = raw.parent / "processed"
-    cleaning.clean(raw, out, CENSUS.date().isoformat(), quiet=True)
+    cleaning.clean(raw, out, CENSUS.date().isoformat())
     return out
 
 
@@ -439,7 +439,7 @@ def demo_processed(demo_raw, tmp_path_factory):
     from sendlib import cleaning
 
     out = tmp_path_factory.mktemp("demo_eq") / "2025"
-    cleaning.clean(demo_raw / "2025", out, "2025-01-16", quiet=True)
+    cleaning.clean(demo_raw / "2025", out, "2025-01-16")
     return out
 
 

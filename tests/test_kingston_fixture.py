@@ -83,7 +83,7 @@ def kingston(tmp_path_factory):
     tables["establishments"] = establishments()
     write_raw(raw, tables, manifest={"synthetic": True})
     out = raw.parent / "processed"
-    result = cleaning.clean(raw, out, CENSUS.date().isoformat(), quiet=True)
+    result = cleaning.clean(raw, out, CENSUS.date().isoformat())
     return result, cohorts.load(out)
 
 

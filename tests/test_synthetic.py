@@ -11,18 +11,16 @@ import pytest
 
 from sendlib import ages, codelists
 from sendlib.cli import main as cli_main
-from sendlib.spec import SEN2_MODULES, columns
+from sendlib import spec
+from sendlib.spec import columns
 from sendlib.synthetic import calibration, generate
 
 YEARS = list(range(2019, 2026))
-FILES = SEN2_MODULES + ["school_census", "establishments", "population"]
+SEN2_MODULES = spec.sen2_modules()
+FILES = list(spec.files())
 CAL = calibration.load()
-LINKS = [("requests", "persontableid", "person"), ("assessment", "requeststableid", "requests"),
-         ("named_plan", "assessmenttableid", "assessment"), ("plan_detail", "namedplantableid", "named_plan"),
-         ("active_plans", "requeststableid", "requests"),
-         ("placement_detail", "activeplanstableid", "active_plans"),
-         ("sen_need", "activeplanstableid", "active_plans")]
-KEYS = {name: columns(name)[0] for name in SEN2_MODULES}
+LINKS = spec.links()
+KEYS = {name: spec.file(name).key for name in SEN2_MODULES}
 
 
 def _read(root, year, name) -> pd.DataFrame:
@@ -347,7 +345,7 @@ def test_every_injected_defect_is_listed_and_present(clean, defective):
             assert found == listed, f"{rel}: unlisted {sorted(found - listed)[:5]}, not present {sorted(listed - found)[:5]}"
             for r, c, v in zip(cells["row_number"], cells["column"], cells["value"]):
                 assert bad.iloc[int(r) - 1][c] == v
-            key = columns(name)[0] if name in SEN2_MODULES else None
+            key = KEYS.get(name)
             if key:
                 assert (bad.iloc[mine["row_number"].astype(int) - 1][key].to_numpy() == mine["row_key"].to_numpy()).all()
             else:

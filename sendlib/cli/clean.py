@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     from sendlib.cleaning import clean
 
     result = clean(args.raw_dir, args.out_dir, args.census_date, la_code=args.la_code, la_name=args.la_name,
-                   key_file=args.key_file, quiet=args.quiet)
+                   key_file=args.key_file)
     files = result.summary["files"]
     read = sum(f["rows_read"] for f in files.values())
     rejected = sum(f["rows_rejected"] for f in files.values())

@@ -11,7 +11,8 @@ HELP = "write a synthetic local authority's SEN2, census and lookup files"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("out_dir", metavar="OUT_DIR", help="folder to write (one sub-folder per census year)")
-    parser.add_argument("--seed", type=int, default=7, help="random seed (default 7); the same seed gives identical files")
+    parser.add_argument("--seed", type=int, default=7,
+                        help="random seed (default 7); the same seed gives identical files")
     parser.add_argument("--defects", type=float, default=0.0, metavar="RATE",
                         help="share of eligible cells/rows given a realistic defect, e.g. 0.02 (default 0: clean)")
     parser.add_argument("--scale", type=float, default=1.0, metavar="X",

@@ -58,11 +58,11 @@ def check_inputs(cycle: Cycle) -> list[str]:
     elif cycle.census_year not in census_years(cycle):
         problems.append(f"no folder {cycle.raw_dir / str(cycle.census_year)} for the census year")
     else:
-        from sendlib import readers
+        from sendlib import readers, spec
         from sendlib.errors import SendlibInputError
 
         for year in census_years(cycle):
-            for name in sorted(set(readers.REQUIRED) - readers.OPTIONAL_FILES):
+            for name in sorted(n for n, f in spec.files().items() if not f.optional):
                 try:
                     readers.find_file(cycle.raw_dir / str(year), name)
                 except SendlibInputError as exc:
@@ -82,13 +82,21 @@ def notebooks(only=None) -> list[Path]:
 
 def clean_years(cycle: Cycle) -> None:
     """Clean every census year of the cycle into processed_dir/<year>/."""
+    import logging
+
     from sendlib import cleaning
 
-    for year, census_date in census_years(cycle).items():
-        t = time.perf_counter()
-        cleaning.clean(cycle.raw_dir / str(year), cycle.processed_dir / str(year), census_date,
-                       la_code=cycle.la_code, la_name=cycle.la_name, quiet=True)
-        log(f"  cleaned {year} ({time.perf_counter() - t:.1f} s)")
+    steps = logging.getLogger("sendlib.cleaning")
+    level = steps.level
+    steps.setLevel(logging.WARNING)  # one line per year here; `sendlib clean` shows the steps
+    try:
+        for year, census_date in census_years(cycle).items():
+            t = time.perf_counter()
+            cleaning.clean(cycle.raw_dir / str(year), cycle.processed_dir / str(year), census_date,
+                           la_code=cycle.la_code, la_name=cycle.la_name)
+            log(f"  cleaned {year} ({time.perf_counter() - t:.1f} s)")
+    finally:
+        steps.setLevel(level)
 
 
 def publish_tables(cycle: Cycle) -> None:

@@ -21,21 +21,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sendlib import codelists
+from sendlib import codelists, spec
 
 ACTION = {"date_format": "corrected", "code_spelling": "corrected", "whitespace_case": "corrected",
           "missing_dob": "set unknown", "future_dob": "set unknown", "dob_over_25": "set unknown",
           "unknown_code": "set unknown", "duplicate_row": "rejected", "orphan_key": "rejected"}
 DEFECT_COLUMNS = ["file", "row_key", "row_number", "column", "kind", "value", "expected_action"]
 
-DATE_COLUMNS = {"receiveddate", "requestoutcomedate", "assessmentoutcomedate", "startdate", "ceasedate",
-                "entrydate", "leavingdate", "lastreview", "reviewmeeting", "reviewdraft",
-                "phasetransferduedate", "phasetransferfinaldate"}
-DOB_COLUMNS = {"personbirthdate", "dateofbirth"}
-KEYS = {"person": "persontableid", "requests": "requeststableid", "assessment": "assessmenttableid",
-        "named_plan": "namedplantableid", "plan_detail": "plandetailtableid",
-        "active_plans": "activeplanstableid", "placement_detail": "placementdetailtableid",
-        "sen_need": "senneedtableid"}
 _MONTHS = np.array(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], object)
 _EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
 
@@ -54,22 +46,27 @@ def _aliases() -> dict[str, dict[str, list[str]]]:
     return {"need": need, "ethnicity": eth, "sex": sex}
 
 
+# Defects of a code column, by its code list: (kinds, probabilities, which alias list)
+_CODE_DEFECTS = {
+    "sen_type": (["code_spelling", "whitespace_case", "unknown_code"], [0.45, 0.4, 0.15], "need"),
+    "ethnicity": (["code_spelling", "whitespace_case", "unknown_code"], [0.45, 0.4, 0.15], "ethnicity"),
+    "sex": (["code_spelling", "whitespace_case", "unknown_code"], [0.5, 0.35, 0.15], "sex"),
+    "population_sex": (["code_spelling"], [1.0], "sex"),
+    "sen_provision": (["whitespace_case"], [1.0], None),
+    "sen_setting": (["whitespace_case"], [1.0], None),
+    "establishment_type": (["whitespace_case"], [1.0], None),
+}
+
+
 def _column_kinds(file: str, column: str):
-    """(kinds, probabilities, which alias list) for an eligible column, or None."""
-    if column in DOB_COLUMNS:
+    """(kinds, probabilities, which alias list) for an eligible column of the raw-file spec, or None."""
+    declared = spec.file(file).columns[column]
+    if declared.role == "birth_date":
         return ["date_format", "missing_dob", "future_dob", "dob_over_25"], [0.5, 0.2, 0.15, 0.15], None
-    if column in DATE_COLUMNS:
+    if declared.type == "date":
         return ["date_format"], [1.0], None
-    if column in ("sentype", "primarysentype"):
-        return ["code_spelling", "whitespace_case", "unknown_code"], [0.45, 0.4, 0.15], "need"
-    if column == "ethnicity":
-        return ["code_spelling", "whitespace_case", "unknown_code"], [0.45, 0.4, 0.15], "ethnicity"
-    if column == "sex" and file != "population":
-        return ["code_spelling", "whitespace_case", "unknown_code"], [0.5, 0.35, 0.15], "sex"
-    if column == "sex":
-        return ["code_spelling"], [1.0], "sex"
-    if column in ("senprovision", "sensetting", "TypeOfEstablishment (name)"):
-        return ["whitespace_case"], [1.0], None
+    if declared.type == "code":
+        return _CODE_DEFECTS.get(declared.codes or "")
     return None
 
 
@@ -103,14 +100,15 @@ def inject(files: dict[str, pd.DataFrame], rate: float, rng: np.random.Generator
     for path in sorted(files):
         df = files[path].copy()
         year, name = path.split("/")[0], path.split("/")[1][:-4]
-        key = KEYS.get(name)
+        declared = spec.file(name)
+        key = declared.key if declared.section == "sen2" else None  # other files: the row number
         census = np.datetime64(int(census_dates[year]), "D")
         rows: list[tuple] = []  # (position, kind, column, value, key)
         for column in df.columns:
-            spec = _column_kinds(name, column)
-            if spec is None:
+            plan = _column_kinds(name, column)
+            if plan is None:
                 continue
-            kinds, p, alias_kind = spec
+            kinds, p, alias_kind = plan
             values = df[column].to_numpy(object)
             eligible = np.flatnonzero((values != "") & (rng.random(len(values)) < rate))
             if len(eligible) == 0:

@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 
 from sendlib import codelists
-from sendlib.spec import columns
 
 NEIGHBOURS = [("991", "Synthetic Neighbour North"), ("992", "Synthetic Neighbour East"),
               ("993", "Synthetic Neighbour South"), ("994", "Synthetic Neighbour West"),
@@ -74,8 +73,9 @@ def _type_group(t: str) -> str:
 
 
 def build(rng: np.random.Generator, scale: float, la_code: str, la_name: str) -> pd.DataFrame:
-    """The establishment table: the GIAS columns of the raw-file spec plus generator columns
-    `_kind`, `_in_la`, `_in_census`, `_nursery`, `_rp` (resourced provision / SEN unit type)."""
+    """The establishment table: GIAS columns (those of the raw-file spec are written) plus generator
+    columns `_kind`, `_in_la`, `_in_census`, `_nursery`, `_rp` (resourced provision / SEN unit
+    type) and `_size` (relative roll)."""
     rows = []
     for kind, in_la, n in _COUNTS:
         n = max(1, int(round(n * scale)))
@@ -135,6 +135,6 @@ def build(rng: np.random.Generator, scale: float, la_code: str, la_name: str) ->
     df["URN"] = df["URN"].astype(np.int64)
     types = set(codelists.establishment_types()["gias_type"])
     assert set(df["TypeOfEstablishment (name)"]) <= types, "establishment type outside the code list"
-    keep = columns("establishments") + ["_kind", "_in_la", "_in_census", "_nursery", "_rp"]
     df["_size"] = rng.lognormal(0.0, 0.35, n)  # relative roll, for choosing schools
-    return df[keep + ["_size"]].sort_values("URN").reset_index(drop=True)
+    df = df.drop(columns=["type", "phase", "low", "high", "word", "base", "i"])
+    return df.sort_values("URN").reset_index(drop=True)

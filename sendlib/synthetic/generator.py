@@ -10,16 +10,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sendlib import codelists
+from sendlib import codelists, spec
 from sendlib.readers import sha256
-from sendlib.spec import SEN2_MODULES
-from sendlib.synthetic import calibration, defects as defects_mod, establishments, identities
+from sendlib.synthetic import calibration, establishments, identities
+from sendlib.synthetic import defects as defects_mod
 from sendlib.synthetic.ehcp import EhcpSimulation
 from sendlib.synthetic.pupils import PupilSimulation
 from sendlib.synthetic.returns import YearBuilder
 
 CENSUS_YEARS = list(range(2019, 2026))
-FILES = SEN2_MODULES + ["school_census", "establishments", "population"]
 # independent random streams, so that changing one stage never shifts another's draws
 _STREAM = {"establishments": 1, "ehcp": 2, "people": 3, "pupils": 4, "pupil_people": 5, "population": 6,
            "defects": 99}
@@ -160,7 +159,7 @@ def generate(out_dir, seed: int = 7, defects: float = 0.0, scale: float = 1.0, q
     entries = []
     for year in CENSUS_YEARS:
         (out / str(year)).mkdir(exist_ok=True)
-        for name in FILES:
+        for name in spec.files():
             rel = f"{year}/{name}.csv"
             path = out / rel
             write_csv(files[rel], path)

@@ -15,8 +15,15 @@ import pandas as pd
 from sendlib import ages, codelists
 from sendlib.spec import columns
 from sendlib.synthetic._tables import uniform_days
-from sendlib.synthetic.ehcp import (ASSESSMENT_OUTCOMES, EHCP_NEEDS_ALL, NEEDS, REQUEST_OUTCOMES,
-                                    SETTINGS, SEXES, UNKNOWN_ETH)
+from sendlib.synthetic.ehcp import (
+    ASSESSMENT_OUTCOMES,
+    EHCP_NEEDS_ALL,
+    NEEDS,
+    REQUEST_OUTCOMES,
+    SETTINGS,
+    SEXES,
+    UNKNOWN_ETH,
+)
 from sendlib.synthetic.identities import days, iso, ncy_at
 from sendlib.synthetic.pupils import SS_NEEDS
 
@@ -167,7 +174,7 @@ class YearBuilder:
         person_rows = np.unique(Rf["person"].to_numpy())
         out["person"] = self._persons(person_rows, year)
         for name in out:
-            out[name] = out[name][columns(name)].reset_index(drop=True)
+            out[name] = as_declared(out[name], name)
         # intended figures of the caseload (rank-1 placement, rank-1 need)
         S1 = Sa[Sa["rank"] == 1].set_index("plan")
         s1 = S1.loc[np.flatnonzero(active)]
@@ -292,7 +299,8 @@ class YearBuilder:
             "ethnicity": df["ethnicity"].to_numpy(), "ncyearactual": ncy.astype(str).astype(object),
             "senprovision": df["senprovision"].to_numpy(), "primarysentype": df["primarysentype"].to_numpy(),
             "urn": df["urn"].to_numpy().astype(np.int64).astype(str).astype(object),
-        })[columns("school_census")]
+        })
+        out = as_declared(out, "school_census")
         k = df["senprovision"].to_numpy() == "K"
         figures = {
             "sen_support": _breakdowns(
@@ -307,9 +315,8 @@ class YearBuilder:
 
     def establishments(self) -> pd.DataFrame:
         """The GIAS lookup (every establishment of the synthetic LA and the places its plans name)."""
-        df = self.estab[columns("establishments")].copy()
-        df["URN"] = df["URN"].astype(str)
-        return df.astype(object)
+        df = self.estab.assign(URN=self.estab["URN"].astype(str))
+        return as_declared(df, "establishments").astype(object)
 
     def population(self, year: int, rng: np.random.Generator) -> tuple[pd.DataFrame, dict]:
         """Mid-year population estimates (30 June of year - 1) by single year of age 0-25 and sex."""
@@ -320,10 +327,16 @@ class YearBuilder:
         rows = []
         for sex, share in (("F", 1 - male), ("M", male)):
             counts = np.round(base * share * np.exp(rng.normal(0, 0.01, 26))).astype(np.int64)
-            for age, n in enumerate(counts):
-                rows.append((self.la["new_la_code"], self.la["name"], str(year - 1), sex, str(age), str(int(n))))
-        df = pd.DataFrame(rows, columns=columns("population"))
-        return df, {"total": int(df["population"].astype(int).sum())}
+            rows += [{"area_code": self.la["new_la_code"], "area_name": self.la["name"], "year": str(year - 1),
+                      "sex": sex, "age": str(age), "population": str(int(n))} for age, n in enumerate(counts)]
+        df = as_declared(pd.DataFrame(rows), "population")
+        return df, {"total": int(sum(int(r["population"]) for r in rows))}
+
+
+def as_declared(df: pd.DataFrame, name: str) -> pd.DataFrame:
+    """`df` with exactly the columns the raw-file spec declares for file `name`, in its order
+    (a declared column the generator does not make is written blank)."""
+    return df.reindex(columns=columns(name), fill_value="").reset_index(drop=True)
 
 
 def _by_year(mapping: dict, year: int) -> float:
