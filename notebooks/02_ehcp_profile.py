@@ -39,13 +39,13 @@ published = equality.build_tables(f"{processed_dir}/{year}", threshold=threshold
 # ## EHCPs and SEN support over time
 
 # %%
-nb.say(profile.key_points(trend, year))
+nb.say(profile.key_points(trend, year, threshold))
 
 # %%
-profile.plot_trend(trend);
+profile.plot_trend(trend, threshold);
 
 # %%
-nb.show(profile.trend_table(trend), caption="Pupils and young people by census year", percent_cols=["SEN support % of pupils"])
+nb.show(profile.trend_table(trend, threshold), caption="Pupils and young people by census year", percent_cols=["SEN support % of pupils"])
 
 # %% [markdown]
 # ## EHCP caseload at the census date

@@ -31,7 +31,7 @@ from sendlib import timeliness
 
 nb.setup()
 year = int(census_date[:4])
-kpis = timeliness.load_kpis(processed_dir)
+kpis = timeliness.load_kpis(processed_dir, threshold)
 
 # %% [markdown]
 # ## Key indicators against target

@@ -127,24 +127,21 @@ def assessments(tables: dict, start=None, end=None, by: str = "plan_issued_date"
 
 
 def timeliness(assessments_df: pd.DataFrame) -> dict:
-    """The 20-week KPI of plans issued: counts and percentages with and without exceptions.
+    """The 20-week KPI of plans issued: counts and percentages with and without exceptions (the
+    rule of :func:`sendlib.timeliness.twenty_weeks`: a plan whose request date is unknown is left
+    out). Percentages here are not disclosure-controlled; reports use `sendlib.timeliness`.
 
     Returns {plans_issued, within_20_weeks, percent_within_20_weeks, plans_issued_excluding_exceptions,
     within_20_weeks_excluding_exceptions, percent_within_20_weeks_excluding_exceptions}.
     """
-    issued = assessments_df[assessments_df["plan_issued_date"].notna()]
-    within = issued["within_20_weeks"].fillna(False).astype(bool)
-    no_exc = issued[~issued["exception"].astype(bool)]
-    within_no_exc = no_exc["within_20_weeks"].fillna(False).astype(bool)
+    from sendlib.timeliness import twenty_weeks
 
-    def pct(a, b):
-        return round(100.0 * a / b, 1) if b else None
-
-    return {"plans_issued": int(len(issued)), "within_20_weeks": int(within.sum()),
-            "percent_within_20_weeks": pct(int(within.sum()), len(issued)),
-            "plans_issued_excluding_exceptions": int(len(no_exc)),
-            "within_20_weeks_excluding_exceptions": int(within_no_exc.sum()),
-            "percent_within_20_weeks_excluding_exceptions": pct(int(within_no_exc.sum()), len(no_exc))}
+    within, within_ex = twenty_weeks(assessments_df[assessments_df["plan_issued_date"].notna()])
+    return {"plans_issued": within.cases, "within_20_weeks": within.hits,
+            "percent_within_20_weeks": within.percent,
+            "plans_issued_excluding_exceptions": within_ex.cases,
+            "within_20_weeks_excluding_exceptions": within_ex.hits,
+            "percent_within_20_weeks_excluding_exceptions": within_ex.percent}
 
 
 def category_order(column: str) -> list | None:

@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 SUPPRESSED = "c"  # DfE symbol for a confidential (suppressed) value
+THRESHOLD = 5  # counts from 1 to THRESHOLD - 1 are suppressed, unless a cycle's config says otherwise
 
 
 @dataclass(frozen=True)
@@ -212,7 +213,7 @@ class _System:
 
     def pinned(self) -> dict[int, float]:
         """Hidden cells that an equation with a single hidden member fixes exactly (index -> value)."""
-        out = {}
+        out: dict[int, float] = {}
         for idx, coefs, rhs in self.rows:
             if len(idx) == 1:
                 out.setdefault(idx[0], rhs / coefs[0])
@@ -381,6 +382,19 @@ def suppress(table_set: TableSet, threshold: int = 5, *, exact_limit: int = 20,
     return Suppression(primary, secondary, dict(values), method)
 
 
+def protect(table_set: TableSet, threshold: int = THRESHOLD) -> dict:
+    """Suppress, then audit: the published values of `table_set` (None where suppressed).
+
+    For tables whose published values are not read back and audited elsewhere (the equality
+    tables are, from their own CSV). Raises RuntimeError if the audit fails, which cannot happen
+    (:func:`suppress` ends with the same audit)."""
+    suppression = suppress(table_set, threshold)
+    report = audit(suppression.published, table_set.relations, threshold)
+    if not report.passed:
+        raise RuntimeError(f"disclosure audit failed for {report.exposed[:3]}")
+    return suppression.published
+
+
 def _parts(table_set: TableSet, primary=frozenset()) -> list[list]:
     """Groups of cells linked by relations, not counting links through protected cells (which stay
     published, so they are constants to a reader) unless they are small enough to be hidden."""
@@ -484,7 +498,7 @@ def _greedy(values, relations, primary, candidates, threshold, order, protected,
     pool = list(candidates) + sorted((k for k in protected if k in values and values[k] > 0
                                       and k not in candidates and k not in primary),
                                      key=order.__getitem__)
-    members = {}
+    members: dict[Hashable, list[Relation]] = {}
     for r in relations:
         for k in r.members():
             members.setdefault(k, []).append(r)
@@ -493,19 +507,10 @@ def _greedy(values, relations, primary, candidates, threshold, order, protected,
         return (k in protected, values[k], order[k])
 
     while True:
-        single = _single_hidden(relations, suppressed)
-        if single:
-            # a cell in as many of the giving-away relations as possible, then the smallest
-            score: dict = {}
-            for r in single:
-                for k in r.members():
-                    if k not in suppressed and k in pool:
-                        score[k] = score.get(k, 0) + 1
-            if score:
-                best = min(score, key=lambda k: (cost(k)[0], -score[k], *cost(k)[1:]))
-                suppressed.add(best)
-                continue
-            # nothing left to hide in those relations: fall through to the general repair
+        giving_away = _cell_in_giving_away_relations(relations, suppressed, pool, cost)
+        if giving_away is not None:
+            suppressed.add(giving_away)
+            continue
         exposed = oracle.first_exposed(suppressed)
         if exposed is None:
             break
@@ -516,20 +521,7 @@ def _greedy(values, relations, primary, candidates, threshold, order, protected,
             options = sorted((k for k in pool if k not in suppressed), key=cost)
         if not options:
             raise RuntimeError("no suppression pattern protects every cell")  # cannot happen
-        best, best_n = None, _count_values(values, relations, suppressed, exposed, threshold)
-        for k in options:
-            n = _count_values(values, relations, suppressed | {k}, exposed, threshold)
-            if n >= threshold:
-                best = k
-                break
-            if n > best_n:
-                best, best_n = k, n
-        if best is None:
-            # no single cell widens it yet (its partners are pinned themselves): take the cheapest
-            # cell sharing a relation with it and let the next rounds protect that one too
-            own = {k for r in members.get(exposed, []) for k in r.members()}
-            best = next((k for k in options if k in own), options[0])
-        suppressed.add(best)
+        suppressed.add(_widening_cell(values, relations, suppressed, exposed, options, threshold, members))
 
     # prune: drop complementary cells that turned out not to be needed, most costly first
     for k in sorted(suppressed - primary, key=cost, reverse=True):
@@ -537,6 +529,37 @@ def _greedy(values, relations, primary, candidates, threshold, order, protected,
         if oracle.passes(trial):
             suppressed = trial
     return _improve(suppressed, primary, pool, members, cost, oracle, improve_budget)
+
+
+def _cell_in_giving_away_relations(relations, suppressed, pool, cost):
+    """Where relations have a single suppressed member (which they give away): the cell of the
+    pool in as many of them as possible, then the cheapest; None if there is none to hide."""
+    score: dict = {}
+    for r in _single_hidden(relations, suppressed):
+        for k in r.members():
+            if k not in suppressed and k in pool:
+                score[k] = score.get(k, 0) + 1
+    if not score:
+        return None  # nothing left to hide in those relations: the general repair takes over
+    return min(score, key=lambda k: (cost(k)[0], -score[k], *cost(k)[1:]))
+
+
+def _widening_cell(values, relations, suppressed, exposed, options, threshold, members):
+    """The first of `options` (cheapest first) that gives the exposed cell enough possible
+    values, else the one that widens it most."""
+    best, best_n = None, _count_values(values, relations, suppressed, exposed, threshold)
+    for k in options:
+        n = _count_values(values, relations, suppressed | {k}, exposed, threshold)
+        if n >= threshold:
+            return k
+        if n > best_n:
+            best, best_n = k, n
+    if best is None:
+        # no single cell widens it yet (its partners are pinned themselves): take the cheapest
+        # cell sharing a relation with it and let the next rounds protect that one too
+        own = {k for r in members.get(exposed, []) for k in r.members()}
+        best = next((k for k in options if k in own), options[0])
+    return best
 
 
 def _count_values(values, relations, suppressed, key, threshold) -> float:
@@ -562,7 +585,7 @@ def _improve(suppressed, primary, pool, members, cost, oracle, budget):
         secondary = sorted(suppressed - primary, key=cost, reverse=True)
         pairs = [(a, b) for i, a in enumerate(secondary) for b in secondary[i + 1:]
                  if any(b in r.members() for r in members.get(a, []))]
-        moves = [((a, b), c) for a, b in pairs for c in sorted(near((a, b)), key=cost)]
+        moves: list[tuple[tuple, Hashable]] = [((a, b), c) for a, b in pairs for c in sorted(near((a, b)), key=cost)]
         moves += [((a,), c) for a in secondary for c in sorted(near((a,)), key=cost)
                   if cost(c) < cost(a)]
         for removed, added in moves:

@@ -3,67 +3,99 @@ need, sex, ethnicity and placement. Small groups are merged (trends) or suppress
 tables, via `sendlib.equality`) so that charts never show a count below the threshold."""
 from __future__ import annotations
 
-from pathlib import Path
-
+import numpy as np
 import pandas as pd
+
+from sendlib import cohorts, disclosure
+from sendlib.disclosure import TableSet
 
 TOPICS = {"age_band_eqia": "Age band", "primary_need": "Primary need", "sex": "Sex",
           "ethnicity_group_dfe": "Ethnicity", "placement_group": "Placement group"}
 SUPPORT_TOPICS = {k: v for k, v in TOPICS.items() if k != "placement_group"}
 COHORTS = {"ehcp_caseload": "EHCP", "sen_support": "SEN support"}
+TOTALS = {"EHCPs": "ehcp_caseload", "SEN support": "sen_support", "pupils": "pupils"}  # trend table column -> cohort
 # breakdown_topic labels of the published equality tables charted at the census date
 CENSUS_CHARTS = {"EHCP": ["Age (EqIA bands)", "Primary need", "Sex", "Ethnicity (major group)", "Placement group"],
                  "SEN support": ["Age (EqIA bands)", "Primary need", "Sex", "Ethnicity (major group)"]}
 
 
+def _total(year: int, cohort: str, n: int) -> pd.DataFrame:
+    return pd.DataFrame([{"year": year, "cohort": cohort, "topic": "total", "category": "Total", "count": n}])
+
+
+def _year_trend(year: int, tables: dict) -> list[pd.DataFrame]:
+    rows = [_total(year, "pupils", len(tables["pupils"]))]
+    for cohort in COHORTS:
+        df = tables[cohort]
+        rows.append(_total(year, cohort, len(df)))
+        for topic in TOPICS:
+            if topic in df.columns:
+                c = df[topic].astype(str).value_counts().rename_axis("category").reset_index(name="count")
+                rows.append(c.assign(year=year, cohort=cohort, topic=topic))
+    return rows
+
+
 def load_trend(processed_dir) -> pd.DataFrame:
     """Long table over census years: year, cohort, topic, category, count (all unsuppressed)."""
-    rows = []
-    for d in sorted(Path(processed_dir).iterdir()):
-        if not (d.is_dir() and d.name.isdigit() and (d / "ehcp_caseload.parquet").exists()):
-            continue
-        year = int(d.name)
-        pupils = pd.read_parquet(d / "pupils.parquet", columns=["person_id"])
-        rows.append(pd.DataFrame([{"year": year, "cohort": "pupils", "topic": "total",
-                                   "category": "Total", "count": len(pupils)}]))
-        for cohort in COHORTS:
-            df = pd.read_parquet(d / f"{cohort}.parquet")
-            rows.append(pd.DataFrame([{"year": year, "cohort": cohort, "topic": "total",
-                                       "category": "Total", "count": len(df)}]))
-            for topic in TOPICS:
-                if topic in df.columns:
-                    c = df[topic].astype(str).value_counts().rename_axis("category").reset_index(name="count")
-                    rows.append(c.assign(year=year, cohort=cohort, topic=topic))
+    years = cohorts.load_years(processed_dir, ["pupils", *COHORTS])
+    rows = [r for year, tables in years.items() if "ehcp_caseload" in tables for r in _year_trend(year, tables)]
     return pd.concat(rows, ignore_index=True)[["year", "cohort", "topic", "category", "count"]]
 
 
-def trend_table(trend: pd.DataFrame) -> pd.DataFrame:
-    """EHCPs, SEN support and pupils by census year, with growth and rates."""
+def _published_totals(trend: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """EHCPs, SEN support and pupils by census year as they may be shown: through the disclosure
+    engine, each count an int or None where suppressed."""
     t = trend[trend["topic"] == "total"].pivot(index="year", columns="cohort", values="count")
-    out = pd.DataFrame({
-        "census year": t.index.astype(int),
-        "EHCPs": t["ehcp_caseload"].astype(int).to_numpy(),
-        "EHCP growth %": (t["ehcp_caseload"].pct_change() * 100).round(1).to_numpy(),
-        "SEN support": t["sen_support"].astype(int).to_numpy(),
-        "pupils": t["pupils"].astype(int).to_numpy(),
-        "SEN support % of pupils": (t["sen_support"] / t["pupils"] * 100).round(1).to_numpy(),
+    values = {(int(year), name): int(t.at[year, cohort]) for year in t.index for name, cohort in TOTALS.items()}
+    published = disclosure.protect(TableSet(values, []), threshold)
+    return pd.DataFrame({name: [published[(int(year), name)] for year in t.index] for name in TOTALS},
+                        index=t.index.astype(int))
+
+
+def _shown(counts: pd.Series) -> np.ndarray:
+    """Counts as integers, or as text with ``c`` where one is suppressed."""
+    if counts.notna().all():
+        return counts.astype(int).to_numpy()
+    return np.array([disclosure.SUPPRESSED if pd.isna(v) else int(v) for v in counts], dtype=object)
+
+
+def trend_table(trend: pd.DataFrame, threshold: int = disclosure.THRESHOLD) -> pd.DataFrame:
+    """EHCPs, SEN support and pupils by census year, with growth and rates (a rate only where
+    every count it is computed from is shown)."""
+    totals = _published_totals(trend, threshold)
+    numeric = totals.apply(pd.to_numeric).astype(float)
+    return pd.DataFrame({
+        "census year": totals.index,
+        "EHCPs": _shown(totals["EHCPs"]),
+        "EHCP growth %": (numeric["EHCPs"].pct_change() * 100).round(1).to_numpy(),
+        "SEN support": _shown(totals["SEN support"]),
+        "pupils": _shown(totals["pupils"]),
+        "SEN support % of pupils": (numeric["SEN support"] / numeric["pupils"] * 100).round(1).to_numpy(),
     })
-    return out
 
 
-def key_points(trend: pd.DataFrame, year: int) -> list[str]:
-    """Plain-language findings on the EHCP and SEN support trend up to census `year`."""
-    t = trend_table(trend).set_index("census year")
-    if year not in t.index:
-        return []
+def _caseload_sentence(t: pd.DataFrame, year: int, threshold: int) -> str:
     first = int(t.index.min())
     now = t.loc[year]
-    out = [f"There were **{int(now['EHCPs']):,} EHCPs** at the {year} census"
-           + (f", {now['EHCP growth %']:+.1f}% on the year before" if pd.notna(now["EHCP growth %"]) else "")
-           + (f" and {(now['EHCPs'] / t.loc[first, 'EHCPs'] - 1) * 100:+.0f}% since {first}" if year > first else "")
-           + "."]
-    out.append(f"**{int(now['SEN support']):,} pupils** ({now['SEN support % of pupils']:.1f}% of pupils) were on SEN "
-               f"support (England 2018: 11.7%; Kingston 2018: 8.2%).")
+    if now["EHCPs"] == disclosure.SUPPRESSED:
+        return f"The number of EHCPs at the {year} census is withheld (fewer than {threshold}, or to protect one)."
+    growth = f", {now['EHCP growth %']:+.1f}% on the year before" if pd.notna(now["EHCP growth %"]) else ""
+    since = ""
+    if year > first and t.loc[first, "EHCPs"] != disclosure.SUPPRESSED:
+        since = f" and {(now['EHCPs'] / t.loc[first, 'EHCPs'] - 1) * 100:+.0f}% since {first}"
+    return f"There were **{int(now['EHCPs']):,} EHCPs** at the {year} census{growth}{since}."
+
+
+def key_points(trend: pd.DataFrame, year: int, threshold: int = disclosure.THRESHOLD) -> list[str]:
+    """Plain-language findings on the EHCP and SEN support trend up to census `year`."""
+    t = trend_table(trend, threshold).set_index("census year")
+    if year not in t.index:
+        return []
+    now = t.loc[year]
+    out = [_caseload_sentence(t, year, threshold)]
+    if pd.notna(now["SEN support % of pupils"]):
+        out.append(f"**{int(now['SEN support']):,} pupils** ({now['SEN support % of pupils']:.1f}% of pupils) "
+                   f"were on SEN support (England 2018: 11.7%; Kingston 2018: 8.2%).")
     sub = trend[(trend["cohort"] == "ehcp_caseload") & (trend["topic"] == "primary_need") & (trend["year"] == year)]
     if not sub.empty:
         top = sub.sort_values("count", ascending=False).iloc[0]
@@ -72,18 +104,22 @@ def key_points(trend: pd.DataFrame, year: int) -> list[str]:
     return out
 
 
-def plot_trend(trend: pd.DataFrame):
-    """Bars of EHCPs and SEN support by census year."""
+def plot_trend(trend: pd.DataFrame, threshold: int = disclosure.THRESHOLD):
+    """Bars of EHCPs and SEN support by census year, as published (a suppressed count has no bar
+    and is labelled c)."""
     import matplotlib.pyplot as plt
 
-    t = trend[trend["topic"] == "total"].pivot(index="year", columns="cohort", values="count")
+    t = trend_table(trend, threshold)
     fig, ax = plt.subplots()
     width = 0.4
-    x = t.index.to_numpy()
-    ax.bar(x - width / 2, t["ehcp_caseload"], width, label="EHCPs (all ages 0-25)")
-    ax.bar(x + width / 2, t["sen_support"], width, label="SEN support (pupils)")
-    for xi, v in zip(x, t["ehcp_caseload"]):
-        ax.annotate(f"{int(v):,}", (xi - width / 2, v), ha="center", va="bottom", fontsize=8)
+    x = t["census year"].to_numpy()
+    ehcp = pd.to_numeric(t["EHCPs"], errors="coerce")
+    ax.bar(x - width / 2, ehcp.fillna(0), width, label="EHCPs (all ages 0-25)")
+    ax.bar(x + width / 2, pd.to_numeric(t["SEN support"], errors="coerce").fillna(0), width,
+           label="SEN support (pupils)")
+    for xi, v in zip(x, ehcp):
+        ax.annotate(disclosure.SUPPRESSED if pd.isna(v) else f"{int(v):,}", (xi - width / 2, 0 if pd.isna(v) else v),
+                    ha="center", va="bottom", fontsize=8)
     ax.set(title="EHCPs and SEN support at each January census", xlabel="census year", ylabel="people")
     ax.set_xticks(x)
     ax.legend(frameon=False)
@@ -106,7 +142,8 @@ def merge_small(counts: pd.Series, threshold: int, other: str = "Smaller groups 
     return merged.sort_values(ascending=False)
 
 
-def plot_share_trend(trend: pd.DataFrame, topic: str, cohort: str = "ehcp_caseload", threshold: int = 5):
+def plot_share_trend(trend: pd.DataFrame, topic: str, cohort: str = "ehcp_caseload",
+                     threshold: int = disclosure.THRESHOLD):
     """Stacked shares (%) of `topic` in `cohort` by census year, small groups merged."""
     import matplotlib.pyplot as plt
 

@@ -1,70 +1,140 @@
 """Statutory timeliness from the person-level SEN2 tables: requests, assessments, EHCPs issued
 within 20 weeks (with and without exceptions), annual reviews within 12 months, and tribunal
-appeals, each census year, against the targets of the SEND plan (domain primer section 4)."""
+appeals, each census year, against the targets of the SEND plan (domain primer section 4).
+
+Every figure shown goes through the disclosure engine (:mod:`sendlib.disclosure`) with the
+cycle's threshold: the activity counts are cells, and each percentage is the share of `hits` in
+`cases` (``cases = hits + misses``), shown only where both its hits and its misses are published.
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from sendlib import normalise
+from sendlib import cohorts, disclosure, normalise
+from sendlib.disclosure import Relation, TableSet
 
 # Kingston's plan: 20-week baseline 61% (2018) with targets rising from 75% to 90%; annual
 # reviews baseline 11% with a target of 100%.
 TARGETS = {"Issued within 20 weeks": 90.0, "Issued within 20 weeks (excluding exceptions)": 90.0,
            "Annual reviews within 12 months": 100.0}
-MINIMUM_COUNT = 5  # percentages from fewer cases than this are not shown (disclosure control)
+ACTIVITIES = ["Requests for assessment", "Assessments completed", "New EHCPs issued", "EHCPs ceased",
+              "Tribunal appeals"]
+SHARES = list(TARGETS)  # the percentage indicators
+CASES = {"Issued within 20 weeks": "Plans issued (20-week denominator)",
+         "Annual reviews within 12 months": "Annual reviews due"}  # denominators shown beside them
+TABLES = ["requests", "assessments", "annual_reviews", "new_plans", "ceased_plans"]
 
 
-def _share(flags: pd.Series) -> tuple[float | None, int]:
-    flags = flags.dropna().astype(bool)
-    n = len(flags)
-    hits = int(flags.sum())
-    small = 0 < hits < MINIMUM_COUNT or 0 < n - hits < MINIMUM_COUNT
-    return (None if n == 0 or small else round(100 * hits / n, 1)), n
+@dataclass(frozen=True)
+class Share:
+    """`hits` of `cases`: the cases whose outcome is known."""
+
+    hits: int
+    cases: int
+
+    @property
+    def misses(self) -> int:
+        return self.cases - self.hits
+
+    @property
+    def percent(self) -> float | None:
+        return round(100 * self.hits / self.cases, 1) if self.cases else None
 
 
-def year_kpis(year_dir: Path) -> dict:
-    """The timeliness indicators of one processed census year."""
-    read = lambda name: pd.read_parquet(year_dir / f"{name}.parquet")  # noqa: E731
-    requests, assessments, reviews = read("requests"), read("assessments"), read("annual_reviews")
-    new_plans, ceased = read("new_plans"), read("ceased_plans")
+def share(flags: pd.Series) -> Share:
+    """Share of true flags among the known ones (missing flags are left out)."""
+    known = flags.dropna().astype(bool)
+    return Share(int(known.sum()), len(known))
+
+
+def twenty_weeks(issued: pd.DataFrame) -> tuple[Share, Share]:
+    """The 20-week KPI of the plans `issued` (assessments with their plan issued): those issued
+    within 20 weeks of the request, of all plans and of the plans without an exception. A plan
+    whose request date is unknown has no known timeliness and is left out of both."""
+    return share(issued["within_20_weeks"]), share(issued["within_20_weeks_excluding_exceptions"])
+
+
+def year_counts(tables: dict) -> dict:
+    """The true counts of one census year's tables (`cohorts.load`): activity counts, and each
+    percentage indicator as a :class:`Share`. Never shown as they are: see :func:`publish`."""
+    requests, assessments, reviews = tables["requests"], tables["assessments"], tables["annual_reviews"]
     issued = assessments[assessments["issued_in_period"].fillna(False)]
     in_period = requests[requests["in_period"].fillna(False)]
-    within, n_issued = _share(issued["within_20_weeks"])
-    within_ex, n_ex = _share(issued["within_20_weeks_excluding_exceptions"])
+    within, within_ex = twenty_weeks(issued)
     due = reviews[reviews["review_due"].fillna(False)]
-    on_time, n_due = _share(due["reviewed_within_12_months"])
     # appeals: against a decision not to assess (on the request) or about the assessment or plan
     # (on the assessment), for requests received in the year
     asm_of_period = assessments[assessments["request_id"].isin(in_period["request_id"])]
     tribunal = int(normalise.indicator(in_period["tribunal"]).sum()
                    + normalise.indicator(asm_of_period["tribunal"]).sum())
-    return {
-        "Requests for assessment": len(in_period),
-        "Assessments completed": int(assessments["outcome_in_period"].fillna(False).sum()),
-        "New EHCPs issued": len(new_plans),
-        "EHCPs ceased": len(ceased),
-        "Tribunal appeals": int(tribunal),
-        "Issued within 20 weeks": within,
-        "Issued within 20 weeks (excluding exceptions)": within_ex,
-        "Annual reviews within 12 months": on_time,
-        "Plans issued (20-week denominator)": n_issued,
-        "Annual reviews due": n_due,
-    }
+    activity = [len(in_period), int(assessments["outcome_in_period"].fillna(False).sum()),
+                len(tables["new_plans"]), len(tables["ceased_plans"]), tribunal]
+    shares = [within, within_ex, share(due["reviewed_within_12_months"])]
+    return {**dict(zip(ACTIVITIES, activity)), **dict(zip(SHARES, shares))}
 
 
-def load_kpis(processed_dir) -> pd.DataFrame:
-    """One row per census year with every indicator (percentages may be missing when too few cases)."""
-    rows = []
-    for d in sorted(Path(processed_dir).iterdir()):
-        if d.is_dir() and d.name.isdigit() and (d / "assessments.parquet").exists():
-            rows.append({"census year": int(d.name), **year_kpis(d)})
+def load_counts(processed_dir) -> pd.DataFrame:
+    """True counts (:func:`year_counts`) of every census year with SEN2 assessments, by year."""
+    years = cohorts.load_years(processed_dir, TABLES)
+    rows = [{"census year": year, **year_counts(tables)} for year, tables in years.items()
+            if "assessments" in tables]
     return pd.DataFrame(rows).set_index("census year")
 
 
-def _suppress(n):
-    return "c" if n is not None and 0 < n < MINIMUM_COUNT else n
+def table_set(counts: pd.DataFrame) -> TableSet:
+    """The cells that the timeliness figures publish: each activity count of each year, and the
+    hits, misses and cases (protected: hidden only as a last resort) of each percentage."""
+    values: dict = {}
+    relations: list[Relation] = []
+    protected = set()
+    for year, row in counts.iterrows():
+        values.update({(year, name): int(row[name]) for name in ACTIVITIES})
+        for name in SHARES:
+            s = row[name]
+            values.update({(year, name, "cases"): s.cases, (year, name, "hits"): s.hits,
+                           (year, name, "misses"): s.misses})
+            relations.append(Relation((year, name, "cases"), ((year, name, "hits"), (year, name, "misses"))))
+            protected.add((year, name, "cases"))
+    return TableSet(values, relations, frozenset(protected))
+
+
+def _shown(value):
+    return disclosure.SUPPRESSED if value is None else value
+
+
+def _percent(published: dict, year, name) -> float | None:
+    hits, misses, cases = (published[(year, name, part)] for part in ("hits", "misses", "cases"))
+    if hits is None or misses is None or not cases:
+        return None
+    return Share(hits, cases).percent
+
+
+def publish(counts: pd.DataFrame, threshold: int = disclosure.THRESHOLD) -> pd.DataFrame:
+    """The indicators that may be shown, one row per census year: activity counts (``c`` where
+    suppressed), percentages (missing where withheld) and the denominators of two of them."""
+    published = disclosure.protect(table_set(counts), threshold)
+    rows = []
+    for year in counts.index:
+        row: dict = {"census year": year}
+        row.update({name: _shown(published[(year, name)]) for name in ACTIVITIES})
+        row.update({name: _percent(published, year, name) for name in SHARES})
+        row.update({label: _shown(published[(year, name, "cases")]) for name, label in CASES.items()})
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("census year")
+
+
+def load_kpis(processed_dir, threshold: int = disclosure.THRESHOLD) -> pd.DataFrame:
+    """One row per census year with every indicator as it may be shown (see :func:`publish`)."""
+    return publish(load_counts(processed_dir), threshold)
+
+
+def year_kpis(year_dir: Path, threshold: int = disclosure.THRESHOLD) -> dict:
+    """The indicators of one processed census year as they may be shown (see :func:`publish`)."""
+    counts = pd.DataFrame([year_counts(cohorts.load(year_dir, TABLES))])
+    return publish(counts, threshold).iloc[0].to_dict()
 
 
 def key_points(kpis: pd.DataFrame, year: int) -> list[str]:
@@ -82,7 +152,7 @@ def key_points(kpis: pd.DataFrame, year: int) -> list[str]:
         trend = f", from {then:.0f}% in {first}" if pd.notna(then) and year > first else ""
         out.append(f"**{name}: {now:.0f}%**{trend}; {status}.")
     appeals = kpis.loc[year, "Tribunal appeals"]
-    if appeals >= MINIMUM_COUNT:
+    if appeals != disclosure.SUPPRESSED and appeals > 0:
         out.append(f"{int(appeals)} tribunal appeals were lodged (Kingston 2018: 22).")
     return out
 
@@ -94,17 +164,14 @@ def kpi_table(kpis: pd.DataFrame, year: int) -> pd.DataFrame:
         now = kpis.loc[year, name] if year in kpis.index else None
         before = kpis.loc[year - 1, name] if year - 1 in kpis.index else None
         rows.append({"indicator": name, "value": now, "target": target,
-                     "gap to target (points)": None if pd.isna(now) else round(now - target, 1),
+                     "gap to target (points)": None if now is None or pd.isna(now) else round(float(now) - target, 1),
                      f"{year - 1}": before})
     return pd.DataFrame(rows)
 
 
 def activity_table(kpis: pd.DataFrame) -> pd.DataFrame:
-    """Counts by census year (counts of 1-4 shown as 'c')."""
-    cols = ["Requests for assessment", "Assessments completed", "New EHCPs issued", "EHCPs ceased",
-            "Tribunal appeals"]
-    out = kpis[cols].T
-    out = out.apply(lambda col: col.map(_suppress)).astype(object)
+    """Counts by census year, as published (suppressed counts shown as 'c')."""
+    out = kpis[ACTIVITIES].T.astype(object)
     out.columns = [str(c) for c in out.columns]
     return out.reset_index(names="activity in the year before the census")
 

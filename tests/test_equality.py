@@ -277,7 +277,8 @@ def test_flag_needs_large_enough_groups_and_an_interval_excluding_one():
 
 def test_unknown_ethnicity_is_reported_as_a_finding(published):
     lines = equality.findings(published)
-    rows = published[(published["breakdown_topic"] == "Ethnicity (major group)") & (published["breakdown"] == "Unknown")]
+    rows = published[(published["breakdown_topic"] == "Ethnicity (major group)")
+                     & (published["breakdown"] == "Unknown")]
     assert len(rows) == 2
     for rec in rows.itertuples():
         text = "withheld number (c)" if rec.count == "c" else f"for {int(rec.count):,} of"
@@ -347,7 +348,8 @@ def test_kingston_unsuppressed_tables_equal_the_published_figures(kingston):
 def test_kingston_published_tables_pass_and_kingstons_own_table_fails(kingston):
     tables = equality.build_tables(kingston, threshold=5, ethnicity_grouping="kingston")
     assert equality.audit_tables(tables).passed
-    age = tables[(tables["cohort"] == "EHCP") & (tables["breakdown_topic"] == "Age (EqIA bands)")].set_index("breakdown")
+    age = tables[(tables["cohort"] == "EHCP")
+                 & (tables["breakdown_topic"] == "Age (EqIA bands)")].set_index("breakdown")
     assert age.at["0-4", "count"] == "c" and age.at["Total", "count"] == "1157"
     assert (age["count"] == "c").sum() >= 2  # a second band hides the 0-4 count
     assert set(tables["time_period"]) == {"201819"}  # census at the end of December 2018
@@ -385,7 +387,7 @@ def test_command_writes_csv_xlsx_html_identically_twice(processed_dir, tmp_path,
         outs.append({n: (tmp_path / run / n).read_bytes()
                      for n in ["equality_tables.csv", "equality_tables.xlsx", "equality_tables.html"]})
     assert outs[0] == outs[1]
-    assert "audit passed" in capsys.readouterr().out
+    assert "disclosure audit passed" in capsys.readouterr().err  # the summary line is logged
     csv = pd.read_csv(io.BytesIO(outs[0]["equality_tables.csv"]), dtype=str, keep_default_na=False)
     assert list(csv.columns) == equality.COLUMNS
     assert set(csv["la_name"]) == {"Meta LA"} and set(csv["time_period"]) == {"202425"}

@@ -11,11 +11,14 @@ HELP = "equality-assessment tables with disclosure control and disproportionalit
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from sendlib.disclosure import THRESHOLD
+    from sendlib.equality.categories import GROUPINGS
+
     parser.add_argument("processed_dir", metavar="PROCESSED_DIR", help="folder written by `sendlib clean`")
     parser.add_argument("out_dir", metavar="OUT_DIR", help="folder for equality_tables.csv/.xlsx/.html")
-    parser.add_argument("--threshold", type=int, default=5,
+    parser.add_argument("--threshold", type=int, default=THRESHOLD,
                         help="counts from 1 to THRESHOLD-1 are suppressed (default: %(default)s)")
-    parser.add_argument("--ethnicity-grouping", choices=["dfe", "kingston"], default="dfe",
+    parser.add_argument("--ethnicity-grouping", choices=list(GROUPINGS), default="dfe",
                         help="dfe: Chinese within Asian; kingston: Chinese as its own group")
     parser.add_argument("--census-date", help="YYYY-MM-DD (default: from metadata.json)")
     parser.add_argument("--la-code", help="old three-digit LA code (default: from metadata.json)")
@@ -27,23 +30,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="minimum pupils in a group for a disproportionality flag (default: %(default)s)")
 
 
+def _census_date(text: str | None) -> str | None:
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise SendlibInputError(f"census date {text!r} is not YYYY-MM-DD") from None
+
+
 def run(args: argparse.Namespace) -> int:
-    from sendlib.equality import SUPPRESSED, write_tables
+    """Write the tables (the summary line is logged by the library); 0 when the audit passed."""
+    from sendlib.equality import write_tables
 
     folder = Path(args.processed_dir)
     if not folder.is_dir():
         raise SendlibInputError("processed folder not found", file=str(folder),
                                 hint="give the folder that `sendlib clean` wrote")
-    census_date = args.census_date
-    if census_date:
-        try:
-            census_date = dt.date.fromisoformat(census_date).isoformat()
-        except ValueError:
-            raise SendlibInputError(f"census date {census_date!r} is not YYYY-MM-DD") from None
-    tables = write_tables(folder, args.out_dir, args.threshold, args.ethnicity_grouping,
-                          la_code=args.la_code, new_la_code=args.new_la_code, la_name=args.la_name,
-                          census_date=census_date, cell_size=args.cell_size, n_size=args.n_size)
-    n_c = int((tables["count"] == SUPPRESSED).sum())
-    print(f"wrote {len(tables)} rows ({n_c} counts suppressed) to {Path(args.out_dir) / 'equality_tables.csv'} "
-          f"(+ .xlsx, .html); disclosure audit passed")
+    write_tables(folder, args.out_dir, args.threshold, args.ethnicity_grouping,
+                 la_code=args.la_code, new_la_code=args.new_la_code, la_name=args.la_name,
+                 census_date=_census_date(args.census_date), cell_size=args.cell_size, n_size=args.n_size)
     return 0

@@ -38,10 +38,10 @@ def headlines(cycle: Cycle) -> list[tuple[str, str]]:
     if (year_dir / "assessments.parquet").exists():
         from sendlib import timeliness
 
-        kpis = timeliness.year_kpis(year_dir)
+        kpis = timeliness.year_kpis(year_dir, cycle.threshold)
         for name, label in (("Issued within 20 weeks", "new EHCPs issued within 20 weeks"),
                             ("Annual reviews within 12 months", "annual reviews held within 12 months")):
-            if kpis.get(name) is not None:
+            if pd.notna(kpis.get(name)):
                 out.append((f"{kpis[name]:.0f}%", f"{label} (target {timeliness.TARGETS[name]:.0f}%)"))
     return out
 
