@@ -43,3 +43,13 @@ def test_manager_report_in_browser(cycle_run, tmp_path, name):
     text = visible_text(dom)
     assert not ERROR_TEXT.search(text), f"{name}: error text shown to managers"
     assert "could not be completed" not in text
+
+
+def test_index_pages_in_browser(cycle_run, tmp_path):
+    """The cycle index and the all-cycles index (built by sendlib.render) open and link every report."""
+    cycle, _ = cycle_run
+    dom = chromium(tmp_path, "--dump-dom", cycle.reports_dir.joinpath("index.html").as_uri()).stdout
+    assert all(f'href="{name}.html"' in dom for name in NOTEBOOKS), dom[:500]
+    assert "EHCPs at the" in visible_text(dom) and "ready" in visible_text(dom)
+    top = chromium(tmp_path, "--dump-dom", cycle.reports_dir.parent.joinpath("index.html").as_uri()).stdout
+    assert 'href="test/index.html"' in top and "5/5 reports" in visible_text(top)
