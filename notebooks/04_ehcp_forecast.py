@@ -9,10 +9,11 @@
 # %% [markdown]
 # # EHCP forecast
 #
-# How many EHCPs the authority should plan for, from the DfE published series for this LA,
-# with 80% and 95% prediction intervals. The method was chosen by testing every candidate on
-# every English LA out of sample (forecasting past years from earlier data and comparing with
-# what happened).
+# How many EHCPs the authority should plan for, with 80% and 95% prediction intervals. The
+# forecast starts from the LA's own latest count (its cleaned SEN2 data) when that is later than
+# the DfE's published series, which it uses as history. Every published figure is checked before
+# use, a plausibility guard flags (and replaces) forecasts the history does not support, and the
+# method was chosen on early years and scored on later years the choice never saw.
 
 # %% tags=["parameters"]
 cycle_id = "demo"
@@ -33,7 +34,7 @@ from sendlib.sources import published
 
 nb.setup()
 year = int(census_date[:4])
-result = report.report_forecast(la_code, horizon=horizon)
+result = report.report_forecast(la_code, horizon=horizon, processed_dir=processed_dir)
 
 # %% [markdown]
 # ## Trend and forecast
@@ -48,6 +49,23 @@ result.plot();
 nb.show(result.table(), caption="EHCP forecast (total)")
 
 # %% [markdown]
+# ## The LA's own counts and the DfE's
+# The LA's cleaned data and the DfE's published figures count the same plans at the same
+# January census; a difference of more than a few percent points to a wrong LA code or a data
+# problem.
+
+# %%
+nb.show(result.consistency_table(), caption="EHCPs at the January census: the LA's own count and the DfE figure")
+
+# %% [markdown]
+# ## Plausibility guard
+# A forecast outside the growth that this LA's and England's recent history support is flagged
+# and replaced by a simpler method's; inputs out of line with other LAs' are bounded and flagged.
+
+# %%
+nb.show(result.flags_table(), caption="Plausibility guard flags for this LA")
+
+# %% [markdown]
 # ## By age band and placement group
 # Breakdown forecasts are reconciled so that they add up to the total.
 
@@ -55,11 +73,16 @@ nb.show(result.table(), caption="EHCP forecast (total)")
 nb.show(result.breakdown_table(), caption="Forecast by breakdown")
 
 # %% [markdown]
-# ## How accurate has this been?
-# Errors of the chosen method and simple baselines when forecasting past years for this LA.
+# ## How accurate has this been, out of time?
+# The method was chosen on forecasts whose outcomes were known by an early cutoff, then scored on
+# later forecasts that the choice never saw, side by side with simple methods. Intervals must
+# hold their level at each recent origin, not only on average.
 
 # %%
-nb.show(result.accuracy_table(), caption="Backtest accuracy for this LA")
+nb.show(result.accuracy_table(), caption="Out-of-time accuracy: all LAs and this LA")
+
+# %%
+nb.show(result.coverage_by_origin_table(), caption="Out-of-time accuracy of the chosen method, by origin")
 
 # %% [markdown]
 # ## Checks of the published figures

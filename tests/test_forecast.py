@@ -11,10 +11,9 @@ from sendlib.forecast import (
     OUTPUT_COLUMNS,
     forecast_areas,
     forecast_la,
-    intervals,
     reconcile,
 )
-from sendlib.forecast.backtest import by_la, choose_method, run_backtest, target_check
+from sendlib.forecast.backtest import by_la, run_backtest, target_check
 from sendlib.forecast.models import BASELINES, DEFAULT_METHOD, METHODS, CaseloadModel
 from sendlib.forecast.panel import Panel
 from sendlib.sources import dfe, published
@@ -124,13 +123,6 @@ def test_intervals_widen_with_the_horizon(table):
         assert (wide.diff(axis=1).iloc[:, 1:] > 0).all().all()
 
 
-def test_persistence_stretch():
-    assert intervals.persistence_stretch(1, 0.4) == 1.0
-    assert np.isclose(intervals.persistence_stretch(2, 0.0), np.sqrt(2))  # random walk
-    assert np.isclose(intervals.persistence_stretch(3, 1.0), np.sqrt(1 + 4 + 9))
-    assert intervals.persistence_stretch(3, 0.5) > intervals.persistence_stretch(2, 0.5)
-
-
 def test_model_api_and_early_origin(panel):
     result = CaseloadModel(panel, "pooled_growth").fit(2020)
     fc = result.forecast(2, areas=["314"])
@@ -145,7 +137,8 @@ def test_baselines_reproduce_the_published_benchmark(table, panel):
     """Last value and own 3-year growth on the 145-LA panel: the figures quoted in the issue."""
     areas = dfe.complete_las(table, 2010, 2023, same_new_code=True)
     assert len(areas) == 145
-    _, summary = run_backtest(panel, list(BASELINES), areas=areas, horizon=3)
+    _, summary = run_backtest(panel, ["last_value", "own_growth_3y"], areas=areas, origins=range(2017, 2023),
+                              horizon=3)
     mape = summary.set_index(["method", "horizon"])["mape"].round(1)
     assert list(mape["last_value"]) == [9.1, 17.1, 24.4]
     assert list(mape["own_growth_3y"]) == [4.6, 8.2, 12.0]
@@ -165,10 +158,9 @@ def test_backtest_subset_scores_by_hand(panel):
     s = summary.set_index(["method", "horizon"])
     assert s.loc[("own_growth_3y", 1), "n"] == 10 and s.loc[("own_growth_3y", 2), "n"] == 10
     assert s["coverage80"].between(0, 100).all() and (s["coverage95"] >= s["coverage80"]).all()
-    assert choose_method(summary) == DEFAULT_METHOD
     check = target_check(summary, DEFAULT_METHOD)
     assert list(check["horizon"]) == [1, 2] and check["mape_met"].dtype == bool
-    per_la = by_la(errors, DEFAULT_METHOD)
+    per_la = by_la(errors, DEFAULT_METHOD, baseline="own_growth_3y")
     assert sorted(per_la["area_code"]) == sorted(areas)
 
 
@@ -206,17 +198,18 @@ def test_forecast_command_user_errors(dfe_zips, tmp_path, capsys):
 
 def test_backtest_command(dfe_zips, tmp_path, capsys):
     zips = [str(p) for p in dfe_zips]
-    code = cli.main(["backtest", *zips, "--methods", DEFAULT_METHOD, "--origins", "2020-2021",
+    code = cli.main(["backtest", *zips, "--methods", DEFAULT_METHOD, "--origins", "2016-2021",
                      "--horizon", "2", "--las", "panel145", str(tmp_path)])
     assert code == 0
     summary = pd.read_csv(tmp_path / "backtest_summary.csv")
-    assert set(summary["method"]) == {DEFAULT_METHOD, *BASELINES}
+    assert set(summary["method"]) == {DEFAULT_METHOD, *BASELINES, "pooled_growth"}
     assert {"mape", "median_ape", "mase", "bias", "coverage80", "coverage95"} <= set(summary.columns)
     errors = pd.read_csv(tmp_path / "backtest_errors.csv", dtype={"area_code": str})
     assert errors["area_code"].nunique() == 145
-    for name in ("backtest_by_la.csv", "backtest_by_origin.csv", "backtest_targets.csv"):
+    for name in ("backtest_by_la.csv", "backtest_out_of_time.csv", "backtest_out_of_time_by_origin.csv",
+                 "backtest_selection.csv", "backtest_targets.csv", "dfe_checks.csv"):
         assert (tmp_path / name).stat().st_size > 0
-    assert "chosen method" in capsys.readouterr().out
+    assert "default method" in capsys.readouterr().out
 
 
 # ---------------------------------------------------------------------------------------------

@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
+
 from sendlib.errors import SendlibInputError
 
 log = logging.getLogger(__name__)
@@ -111,7 +113,7 @@ def run_forecast(args) -> int:
         history = dfe.total_series(table, levels=None).loc[areas[0]]
         origin = int(fc["origin"].iloc[0])
         history = history[history.index <= origin].dropna()
-        name = fc["la_name"].iloc[0] if fc["la_name"].notna().iloc[0] else dfe.areas(table).set_index("area_code").at[areas[0], "name"]
+        name = dfe.areas(table).set_index("area_code").at[areas[0], "name"]
         path = out_dir / f"forecast_{areas[0]}.png"
         plot_forecast(history, fc[fc["breakdown_topic"] == "total"], path, title=f"{name}: EHC plans (January)")
         written.append(path)
@@ -145,11 +147,12 @@ def add_backtest_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--methods", default=None,
                         help="comma-separated methods (default: all candidates and baselines)")
     parser.add_argument("--origins", default=None,
-                        help="origin years, e.g. 2017-2022 (default: 2017 to the last year with a 1-year actual)")
+                        help="origin years, e.g. 2013-2022 (default: 2013 to the last year with a 1-year actual)")
     parser.add_argument("--horizon", type=int, default=3, help="longest horizon scored (default 3)")
     parser.add_argument("--las", default="complete", choices=["complete", "panel145", "all"],
                         help="LAs scored: 'complete' (a published total every year), 'panel145' (also one "
-                             "new code throughout: the benchmark panel), 'all' (every LA with a forecast and an actual)")
+                             "new code throughout: the benchmark panel), "
+                             "'all' (every LA with a forecast and an actual)")
 
 
 def run_backtest(args) -> int:
@@ -168,37 +171,51 @@ def run_backtest(args) -> int:
         unknown = [m for m in methods if m not in METHODS]
         if unknown:
             raise SendlibInputError(f"unknown method(s) {unknown}", hint=f"choose from {', '.join(METHODS)}")
-        for base in backtest.BASELINES_FOR_TARGETS:
-            if base not in methods:
-                methods.append(base)
-    first = min(panel.years)
+        methods += [m for m in dict.fromkeys((*backtest.BASELINES, *backtest.COMPARED)) if m not in methods]
     if args.las == "all":
         areas = panel.la_codes()
     else:
-        areas = dfe.complete_las(table, first, panel.last_year, same_new_code=args.las == "panel145")
+        areas = dfe.complete_las(table, min(panel.years), panel.last_year, same_new_code=args.las == "panel145")
     started = time.perf_counter()
     errors, summary = backtest.run_backtest(panel, methods, areas=areas, origins=_origins(args.origins),
                                             horizon=args.horizon)
     seconds = time.perf_counter() - started
-    chosen = backtest.choose_method(summary)
-    check = backtest.target_check(summary, chosen)
-    per_la = backtest.by_la(errors, chosen)
-    per_origin = backtest.summarise(errors[errors["method"] == chosen], by=("origin", "horizon"))
+    folds = backtest.forward_chain(errors)
+    if not folds:
+        raise SendlibInputError("the origins do not reach both sides of a selection cutoff "
+                                f"({', '.join(map(str, backtest.SELECTION_CUTOFFS))})",
+                                hint="give --origins from before the cutoff to after it, e.g. 2015-2022")
+    default, why = backtest.decide_default(folds)
+    _write_backtest(out_dir, table, errors, summary, folds, default)
+    _write_checks(data, out_dir)
+    print(summary.round(2).to_string(index=False))
+    for fold in folds:
+        print(f"\nchosen on forecasts known by {fold.cutoff}: {fold.chosen}; out of time, origins "
+              f"{', '.join(map(str, fold.scored_origins))}:")
+        print(fold.summary.round(2).to_string(index=False))
+    print(f"\ndefault method: {default} ({why}); {len(areas)} LAs, {seconds:.1f} s")
+    print(f"\n{out_dir}", file=sys.stderr)
+    return 0
+
+
+def _write_backtest(out_dir: Path, table, errors, summary, folds, default: str) -> None:
+    from sendlib.forecast import backtest
+    from sendlib.sources import dfe
+
+    per_la = backtest.by_la(errors, default)
     info = dfe.areas(table).set_index("area_code")
     for frame in (errors, per_la):
         frame.insert(1, "la_name", frame["area_code"].map(info["la_name"]))
         frame.insert(2, "new_la_code", frame["area_code"].map(info["new_la_code"]))
-
+    out_of_time = pd.concat([f.summary.assign(cutoff=f.cutoff, chosen=f.chosen) for f in folds], ignore_index=True)
+    by_origin = pd.concat([f.by_origin.assign(cutoff=f.cutoff) for f in folds], ignore_index=True)
+    selection = pd.concat([f.selection.assign(cutoff=f.cutoff) for f in folds], ignore_index=True)
     out_dir.mkdir(parents=True, exist_ok=True)
-    _write_checks(data, out_dir)
     opts = {"index": False, "float_format": FLOAT_FORMAT, "lineterminator": "\n"}
     errors.to_csv(out_dir / "backtest_errors.csv", **opts)
     summary.drop(columns="seconds").to_csv(out_dir / "backtest_summary.csv", **opts)
     per_la.to_csv(out_dir / "backtest_by_la.csv", **opts)
-    per_origin.to_csv(out_dir / "backtest_by_origin.csv", **opts)
-    check.to_csv(out_dir / "backtest_targets.csv", **opts)
-    print(summary.round(2).to_string(index=False))
-    print(f"\nchosen method: {chosen}  ({len(areas)} LAs, {seconds:.1f} s)")
-    print(check.round(2).to_string(index=False))
-    print(f"\n{out_dir}", file=sys.stderr)
-    return 0
+    selection.to_csv(out_dir / "backtest_selection.csv", **opts)
+    out_of_time.to_csv(out_dir / "backtest_out_of_time.csv", **opts)
+    by_origin.to_csv(out_dir / "backtest_out_of_time_by_origin.csv", **opts)
+    backtest.target_check(folds[-1].summary, default).to_csv(out_dir / "backtest_targets.csv", **opts)

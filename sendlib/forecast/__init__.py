@@ -1,16 +1,18 @@
 """EHCP caseload forecasts from the DfE published series, with measured accuracy.
 
 - :mod:`.panel`: the series arranged by area and census year, cut at an origin;
-- :mod:`.models`: the methods (baselines, pooled growth panel model, ETS, ARIMA) and the
-  :class:`~.models.CaseloadModel` / result objects;
-- :mod:`.intervals`: prediction intervals calibrated on errors made before the origin;
+- :mod:`.methods`: the methods (baselines, robust pooled growth panel model, ETS, ARIMA);
+- :mod:`.models`: the :class:`~.models.CaseloadModel` / result objects, with the plausibility
+  guard (:mod:`.guard`) and prediction intervals calibrated on errors made before the origin
+  (:mod:`.intervals`);
+- :mod:`.local`: the forecast from the LA's own latest count, and its consistency with the DfE's;
 - :mod:`.reconcile`: age-band and placement breakdowns that add up to the total;
 - :mod:`.backtest`: the rolling-origin backtest over all LAs;
-- :mod:`.cli`: the `sendlib forecast` and `sendlib backtest` commands.
+- `sendlib forecast` and `sendlib backtest` live in :mod:`sendlib.cli.forecast`.
 
 Convenience for reports::
 
-    table = sendlib.sources.dfe.load_releases(zips)
+    table = sendlib.sources.published.load_dfe().table   # checked DfE series
     fc = sendlib.forecast.forecast_la(table, "314", horizon=5)
 """
 from __future__ import annotations
@@ -23,12 +25,12 @@ import os
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import pandas as pd  # after the thread settings above
+import pandas as pd  # noqa: E402 (after the thread settings above)
 
 OUTPUT_COLUMNS = [
     "geographic_level", "area_code", "old_la_code", "new_la_code", "la_name", "region_code",
     "region_name", "breakdown_topic", "breakdown", "year", "horizon", "point", "lower80", "upper80",
-    "lower95", "upper95", "method", "origin",
+    "lower95", "upper95", "method", "origin", "flag",
 ]
 
 
@@ -37,10 +39,8 @@ def forecast_areas(table: pd.DataFrame, areas=None, *, origin: int | None = None
     """Return forecasts of the total caseload and its breakdowns for `areas` (area codes as in
     :func:`sendlib.sources.dfe.areas`; default every area), made with the data up to `origin`
     (default the latest census year). Columns :data:`OUTPUT_COLUMNS`; breakdowns add up to the total."""
-    from sendlib.forecast import reconcile
     from sendlib.forecast.models import DEFAULT_METHOD, CaseloadModel
     from sendlib.forecast.panel import Panel
-    from sendlib.sources import dfe
 
     panel = Panel.from_table(table)
     origin = panel.last_year if origin is None else int(origin)
@@ -48,20 +48,27 @@ def forecast_areas(table: pd.DataFrame, areas=None, *, origin: int | None = None
     result = model.fit(origin)
     wanted = list(panel.caseload.index) if areas is None else list(areas)
     total = result.forecast(horizon, areas=[a for a in wanted if a in result.log_point.index])
+    return with_breakdowns(total, table, breakdowns)
+
+
+def with_breakdowns(total: pd.DataFrame, table: pd.DataFrame, breakdowns=("age", "placement")) -> pd.DataFrame:
+    """Return the total forecast rows with their reconciled breakdowns, labelled with the areas'
+    codes and names, sorted; columns :data:`OUTPUT_COLUMNS`."""
+    from sendlib.ages import DFE_AGE_BANDS
+    from sendlib.forecast import reconcile
+    from sendlib.sources import dfe
+
     frames = [total.assign(breakdown_topic="total", breakdown="Total")]
     for topic in breakdowns:
         series = dfe.series(table, topic)
-        if series.empty:
-            continue
-        parts = reconcile.top_down(total, series, topic)
-        frames.append(parts.assign(breakdown_topic=topic))
+        if not series.empty:
+            frames.append(reconcile.top_down(total, series, topic).assign(breakdown_topic=topic))
     out = pd.concat(frames, ignore_index=True)
     info = dfe.areas(table).set_index("area_code")
     for col in ("geographic_level", "old_la_code", "new_la_code", "la_name", "region_code", "region_name"):
         out[col] = out["area_code"].map(info[col])
     level_order = {"National": 0, "Regional": 1, "Local authority": 2}
     topic_order = {"total": 0, "age": 1, "placement": 2}
-    from sendlib.ages import DFE_AGE_BANDS
     breakdown_order = {b: i for i, b in enumerate(["Total", *DFE_AGE_BANDS, *dfe.PLACEMENT_GROUPS])}
     out = out.assign(_l=out["geographic_level"].map(level_order), _t=out["breakdown_topic"].map(topic_order),
                      _b=out["breakdown"].map(breakdown_order))

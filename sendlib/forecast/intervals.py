@@ -1,112 +1,156 @@
-"""Prediction intervals calibrated on out-of-sample errors made before the origin.
+"""Prediction intervals calibrated on the method's own out-of-sample errors before the origin.
 
 For a forecast made at origin O, the errors used are those of the same method at earlier origins
 O' whose target year O' + h is at most O: nothing after the origin is looked at. Errors are on the
-log scale (log actual - log point), pooled across LAs, and standardised by a scale that shrinks
-with the size of the LA (small LAs are noisier): s^2 = a + b / caseload. The interval bounds are
-the empirical quantiles of the standardised errors times the LA's scale, so a bias seen in past
-errors shifts the interval too.
+log scale (log actual - log point) and split in two:
+
+- a **national** part, common to all LAs at one origin (the median error of that origin: England
+  grew faster or slower than the method expected). National surprises come one a year, so a few
+  calm years say little about the next shock: its one-year size is the root mean square of the
+  medians of every past origin at hand (up to eight), or England's latest change in growth when
+  that is larger (**widen when growth shifts**); a surprise in growth persists, so the national
+  part grows in proportion to the horizon;
+- an **idiosyncratic** part (each LA's error less its origin's median), whose spread shrinks with
+  the size of the LA (small LAs are noisier): s^2 = a + b / caseload, fitted on the one-year errors
+  of the last :data:`RECENT_ORIGINS` origins (**calibrate on recent errors**), with smoothed
+  empirical quantiles of the standardised errors. Longer horizons scale it by the ratio of h-year to one-year
+  spread seen at past origins (**scale by horizon**); beyond the horizons that can be measured
+  (:data:`MEASURED_HORIZONS`), the ratio follows the power of the horizon the measured ones show.
+
+The interval of an LA of caseload n at horizon h is point + q x sqrt(stretch_h^2 (a + b/n) +
+national_h^2), q the standardised quantiles.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 LEVELS = {"lower95": 0.025, "lower80": 0.10, "upper80": 0.90, "upper95": 0.975}
-MIN_ERRORS = 60  # fewer errors than this at a horizon: borrow the shape of a shorter horizon
+RECENT_ORIGINS = 5     # one-year errors of this many latest origins calibrate the intervals
+MEASURED_HORIZONS = 3  # horizons whose spread is measured from past errors; beyond, extrapolated
+MIN_ERRORS = 60        # fewer one-year errors than this: the origin is too early to calibrate
+TRIM_Z = 5.0           # errors beyond this many scales are left out of the scale fit and quantiles
 
 
 @dataclass
-class HorizonCalibration:
-    """Scale model and standardised-error quantiles for one horizon."""
+class Calibration:
+    """Interval calibration of one method at one origin (see the module docstring)."""
 
     a: float
     b: float
     quantiles: dict[str, float]
-    n: int
-    stretch: float = 1.0  # > 1 when borrowed from a shorter horizon
+    national1: float                       # one-year national sd (log scale)
+    stretch: dict[int, float] = field(default_factory=dict)
+    n: int = 0
+    notes: list[str] = field(default_factory=list)
 
-    def scale(self, size: np.ndarray) -> np.ndarray:
-        """Return the error scale (log scale) for LAs of caseload `size`."""
+    def national(self, h: int) -> float:
+        """The national sd at horizon h: a surprise in England's growth persists, so it grows in
+        proportion to the horizon."""
+        return self.national1 * h
+
+    def stretch_at(self, h: int) -> float:
+        """The idiosyncratic h-year spread over the one-year spread; beyond the measured horizons it
+        follows the power law h^p that the measured ones show (p = 1 when only one is measured)."""
+        if h <= 0:
+            return 0.0
+        if h in self.stretch:
+            return self.stretch[h]
+        k = max(self.stretch)
+        power = float(np.log(self.stretch[k]) / np.log(k)) if k > 1 and self.stretch[k] > 1 else 1.0
+        return self.stretch[k] * (h / k) ** power
+
+    def scale(self, h: int, size) -> np.ndarray:
+        """The total error scale (log) at horizon h for LAs of caseload `size`."""
         size = np.maximum(np.asarray(size, dtype=float), 1.0)
-        return self.stretch * np.sqrt(self.a + self.b / size)
+        idio = self.stretch_at(h) ** 2 * (self.a + self.b / size)
+        return np.sqrt(idio + self.national(h) ** 2)
+
+    def bounds(self, log_point, size, h: int, scale=None) -> dict[str, np.ndarray]:
+        """Interval bounds (caseload scale) around `log_point` at horizon h (or with a given scale)."""
+        s = self.scale(h, size) if scale is None else scale
+        return {name: np.exp(np.asarray(log_point) + q * s) for name, q in self.quantiles.items()}
 
 
-def fit_horizon(errors: np.ndarray, size: np.ndarray) -> HorizonCalibration:
-    """Return the calibration of one horizon from log errors and the LAs' caseload at the origin."""
-    errors = np.asarray(errors, dtype=float)
+def fit_scale(errors: np.ndarray, size: np.ndarray) -> tuple[float, float]:
+    """Return (a, b) of s^2 = a + b / size, fitted by least squares to the squared errors, then
+    again without the gross outliers (beyond :data:`TRIM_Z` scales of the first fit): one wild
+    error must not widen every LA's interval."""
     size = np.maximum(np.asarray(size, dtype=float), 1.0)
-    centred = errors - np.median(errors)
+    sq = np.asarray(errors, dtype=float) ** 2
+    a, b = _least_squares_scale(np.minimum(sq, np.quantile(sq, 0.99)), size)
+    keep = sq <= TRIM_Z ** 2 * (a + b / size)
+    return _least_squares_scale(sq[keep], size[keep]) if keep.sum() >= MIN_ERRORS // 2 else (a, b)
+
+
+def _least_squares_scale(sq: np.ndarray, size: np.ndarray) -> tuple[float, float]:
     design = np.column_stack([np.ones_like(size), 1.0 / size])
-    coef, *_ = np.linalg.lstsq(design, centred ** 2, rcond=None)
-    a, b = float(coef[0]), float(coef[1])
-    floor = 0.05 * float(np.mean(centred ** 2)) + 1e-8
-    if b < 0 or a < floor:  # keep the variance positive and increasing for small LAs
-        b = max(b, 0.0)
-        a = max(float(np.mean(centred ** 2)) - b * float(np.mean(1.0 / size)), floor)
-    z = errors / np.sqrt(a + b / size)
-    quantiles = {name: float(np.quantile(z, q)) for name, q in LEVELS.items()}
-    return HorizonCalibration(a, b, quantiles, int(errors.size))
+    (a, b), *_ = np.linalg.lstsq(design, sq, rcond=None)
+    floor = 0.05 * float(np.mean(sq)) + 1e-8
+    if b < 0 or a < floor:  # keep the variance positive and larger for small LAs
+        b = max(float(b), 0.0)
+        a = max(float(np.mean(sq)) - b * float(np.mean(1.0 / size)), floor)
+    return float(a), float(b)
 
 
-STRETCH = "persistence"
-# How horizons beyond one year are calibrated:
-# "persistence": the 1-year calibration, its scale stretched as one-year growth shocks accumulate
-#     when they persist at rate rho (pooled estimate at the origin): see :func:`persistence_stretch`;
-# "empirical": each horizon's own past errors (too few, and from another regime, for early origins);
-# "linear": scale x h; "ratio": scale x (past mean absolute h-year error / 1-year error).
+def standardised_quantiles(z: np.ndarray) -> dict[str, float]:
+    """The interval quantiles of standardised errors: Harrell-Davis estimates (a weighted average of
+    every order statistic, so no single error decides a quantile) of the errors within TRIM_Z."""
+    from scipy.stats.mstats import hdquantiles
+
+    z = np.asarray(z, dtype=float)
+    z = z[np.abs(z) <= TRIM_Z]
+    values = np.asarray(hdquantiles(z, prob=list(LEVELS.values())), dtype=float)
+    return dict(zip(LEVELS, map(float, values)))
 
 
-def persistence_stretch(h: int, rho: float) -> float:
-    """Return sd of the h-year log error over the 1-year one when yearly growth shocks persist at
-    rate `rho` (AR(1) growth deviations): sqrt(sum_k (sum_{m<=h-k} rho^m)^2)."""
-    rho = float(np.clip(rho, 0.0, 1.0))
-    return float(np.sqrt(sum(sum(rho ** m for m in range(h - k + 1)) ** 2 for k in range(1, h + 1))))
+def _split(errors: pd.DataFrame) -> pd.DataFrame:
+    """Errors with their origin's median (`common`) and the rest (`own`)."""
+    common = errors.groupby("origin")["error"].transform("median")
+    return errors.assign(common=common, own=errors["error"] - common)
 
 
-def calibrate(errors: pd.DataFrame, horizon: int, mode: str | None = None,
-              persistence: float = 0.5) -> dict[int, HorizonCalibration]:
-    """Return a calibration per horizon 1..`horizon` from past errors (columns h, error, size).
+def _stretch(errors: pd.DataFrame, horizon: int) -> tuple[dict[int, float], list[str]]:
+    """Ratio of the idiosyncratic h-year spread to the one-year spread, median over the latest
+    origins that have both (horizons 2..min(horizon, MEASURED_HORIZONS))."""
+    from sendlib.forecast.robust import robust_sd
 
-    A horizon with too few past errors borrows the standardised quantiles of the longest horizon
-    that has enough, with its scale stretched in proportion to the horizon (trend errors grow
-    about linearly with the horizon)."""
-    mode = mode or STRETCH
-    out: dict[int, HorizonCalibration] = {}
-    for h in range(1, horizon + 1):
-        if mode in ("linear", "ratio", "persistence") and h > 1:
+    out, notes = {1: 1.0}, []
+    for h in range(2, min(horizon, MEASURED_HORIZONS) + 1):
+        ratios = []
+        for origin in sorted(errors.loc[errors["h"] == h, "origin"].unique())[-RECENT_ORIGINS:]:
+            at_origin = errors[errors["origin"] == origin]
+            long = _split(at_origin[at_origin["h"] == h])["own"]
+            short = _split(at_origin[at_origin["h"] == 1])["own"]
+            if len(long) >= 30 and len(short) >= 30:
+                ratios.append(robust_sd(long.to_numpy()) / robust_sd(short.to_numpy()))
+        if not ratios:
+            notes.append(f"no past {h}-year errors: the spread beyond {h - 1} years is extrapolated")
             break
-        e = errors[errors["h"] == h]
-        if len(e) >= MIN_ERRORS:
-            out[h] = fit_horizon(e["error"].to_numpy(), e["size"].to_numpy())
-    if not out:
-        raise ValueError("no past out-of-sample errors to calibrate intervals: the origin is too early")
-    if mode == "ratio" and 1 in out:
-        # the growth of the error with the horizon, measured as a ratio of mean absolute errors in
-        # the past (less tied to one regime than the errors' levels), applied to the 1-year shape
-        mae1 = errors.loc[errors["h"] == 1, "error"].abs().mean()
-        for h in range(2, horizon + 1):
-            e = errors.loc[errors["h"] == h, "error"]
-            if len(e) >= MIN_ERRORS:
-                base = out[1]
-                out[h] = HorizonCalibration(base.a, base.b, base.quantiles, len(e),
-                                            stretch=float(max(e.abs().mean() / mae1, 1.0)))
-    if mode == "persistence" and 1 in out:
-        base = out[1]
-        for h in range(2, horizon + 1):
-            out[h] = HorizonCalibration(base.a, base.b, base.quantiles, 0,
-                                        stretch=persistence_stretch(h, persistence))
-    for h in range(1, horizon + 1):
-        if h not in out:
-            base_h = max(k for k in out if k < h) if any(k < h for k in out) else min(out)
-            base = out[base_h]
-            out[h] = HorizonCalibration(base.a, base.b, base.quantiles, 0, stretch=h / base_h * base.stretch)
-    return out
+        out[h] = max(float(np.median(ratios)), out[h - 1])
+    return out, notes
 
 
-def bounds(log_point: np.ndarray, size: np.ndarray, cal: HorizonCalibration) -> dict[str, np.ndarray]:
-    """Return the interval bounds (caseload scale) around `log_point` for LAs of caseload `size`."""
-    s = cal.scale(size)
-    return {name: np.exp(log_point + q * s) for name, q in cal.quantiles.items()}
+def calibrate(errors: pd.DataFrame, horizon: int, growth_shift: float = 0.0) -> Calibration:
+    """Return the calibration from past errors (columns origin, h, error, size: see
+    :meth:`sendlib.forecast.models.CaseloadModel.past_errors`), for horizons up to `horizon`.
+    `growth_shift` is England's latest change in yearly log growth.
+
+    Raises ValueError when there are too few one-year errors (the origin is too early)."""
+    one = errors[errors["h"] == 1]
+    recent = sorted(one["origin"].unique())[-RECENT_ORIGINS:]
+    one = _split(one[one["origin"].isin(recent)])
+    if len(one) < MIN_ERRORS or len(recent) < 2:
+        raise ValueError("too few past out-of-sample errors to calibrate intervals: the origin is too early")
+    size = one["size"].to_numpy()
+    a, b = fit_scale(one["own"].to_numpy(), size)
+    z = one["own"].to_numpy() / np.sqrt(a + b / np.maximum(size, 1.0))
+    quantiles = standardised_quantiles(z)
+    # national surprises come one a year: every past origin at hand is used, not only the recent ones
+    every = errors[errors["h"] == 1]
+    medians = every.groupby("origin")["error"].median().to_numpy()
+    national1 = max(float(np.sqrt(np.mean(medians ** 2))), abs(float(growth_shift)))
+    stretch, notes = _stretch(errors, horizon)
+    return Calibration(a, b, quantiles, national1, stretch, len(one), notes)

@@ -118,7 +118,7 @@ class MarkovCohortResult:
             if by == "total":
                 groups = {"Total": s.sum(axis=(1, 2, 3))}
             else:
-                keep = axes[by] - 1
+                keep = int(axes[by] or 0) - 1
                 other = tuple(a for a in (1, 2, 3) if a != keep)
                 per = s.sum(axis=other)
                 groups = {lab: per[:, j] for j, lab in enumerate(labels[by])}
@@ -142,7 +142,8 @@ class MarkovCohortModel:
         missing = [c for c in REQUIRED if c not in caseload.columns]
         if missing:
             raise SendlibInputError(f"caseload extract lacks column(s) {missing}",
-                                    hint="pass the cleaned ehcp_caseload tables of each census year with a census_year column")
+                                    hint="pass the cleaned ehcp_caseload tables of each census year "
+                                         "with a census_year column")
         years = sorted(int(y) for y in caseload["census_year"].unique())
         if len(years) < 2:
             raise SendlibInputError("the Markov model needs caseload extracts of at least two census years")
@@ -230,7 +231,8 @@ def compare_with_aggregate(caseload: pd.DataFrame, holdout: int = 2, population:
     """Return the Markov projection of the total against aggregate methods (last value, own
     3-year growth, ARIMA) fitted on the same years, for the last `holdout` census years held out:
     one row per method and year with point, 80% and 95% bounds, actual and percentage error."""
-    from sendlib.forecast.models import Z, arima, last_value, own_growth
+    from sendlib.forecast.methods import arima, last_value, own_growth
+    from sendlib.forecast.models import Z
     from sendlib.forecast.panel import Panel
 
     years = sorted(int(y) for y in caseload["census_year"].unique())
@@ -245,7 +247,8 @@ def compare_with_aggregate(caseload: pd.DataFrame, holdout: int = 2, population:
     area = pd.DataFrame([totals.to_numpy()], index=["LA"], columns=fit_years)
     panel = Panel(area, area * np.nan, pd.DataFrame({"geographic_level": ["National"]}, index=["LA"]))
     for name, method in (("last_value", last_value), ("own_growth_3y", own_growth(3)), ("arima", arima)):
-        point, sd = method(panel, holdout)
+        fit = method(panel, holdout)
+        point, sd = fit.log_point, fit.log_sd
         if not np.isfinite(point.to_numpy()).all():
             continue
         for h in range(1, holdout + 1):

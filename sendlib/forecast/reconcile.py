@@ -112,7 +112,8 @@ def top_down(total: pd.DataFrame, breakdown: pd.DataFrame, topic: str) -> pd.Dat
         half_share = spread[year - last_year].reindex(s.index).fillna(0.5)
         for name, share in s.items():
             rec = {"area_code": area, "year": year, "horizon": row["horizon"], "breakdown": name,
-                   "point": row["point"] * share, "method": row["method"], "origin": row["origin"]}
+                   "point": row["point"] * share, "method": row["method"], "origin": row["origin"],
+                   "flag": row.get("flag", "")}
             for b in BOUNDS:
                 half = np.log(row[b] / row["point"])
                 width = np.sign(Z[b]) * np.sqrt(half ** 2 + half_share.at[name, b] ** 2)

@@ -8,22 +8,39 @@ from pathlib import Path
 
 import pandas as pd
 
-METHOD_LABELS = {"pooled_requests_damped90": "Pooled growth model with requests (chosen)",
-                 "pooled_growth_damped90": "Pooled growth model without requests",
+METHOD_LABELS = {"pooled_requests": "Pooled growth model with requests",
+                 "pooled_requests_damped90": "Pooled growth model with requests, damped",
+                 "pooled_growth": "Pooled growth model (no requests)",
+                 "pooled_growth_damped90": "Pooled growth model, damped",
+                 "national_growth": "Baseline: England's latest growth",
                  "last_value": "Baseline: no growth", "own_growth_3y": "Baseline: LA's own 3-year growth",
-                 "markov_cohort": "Person-level Markov cohort model", "arima": "ARIMA on the LA's own series"}
+                 "markov_cohort": "Person-level Markov cohort model", "arima": "ARIMA on the LA's own series",
+                 "ets_damped": "ETS on the LA's own series"}
+COMPARED_IN_REPORT = ("national_growth", "pooled_growth", "own_growth_3y")
+
+
+def label(method: str) -> str:
+    """A method's name for readers (the default marked as chosen)."""
+    from sendlib.forecast.models import DEFAULT_METHOD
+
+    base = method.replace(" from local count", "")
+    text = METHOD_LABELS.get(base, base) + (" (chosen)" if base == DEFAULT_METHOD else "")
+    return text + (", from the LA's own count" if method.endswith("from local count") else "")
 
 
 @dataclass
 class ForecastReport:
-    """The forecast of one LA with its history and backtest; methods return tables and charts."""
+    """The forecast of one LA with its history, checks, guard and out-of-time record."""
 
     area_code: str
     la_name: str
-    history: pd.Series  # total caseload by census year
-    forecasts: pd.DataFrame  # forecast_la output: total and breakdowns
-    errors: pd.DataFrame  # backtest errors of this LA (chosen method and baselines)
+    history: pd.Series  # DfE total caseload by census year (checked)
+    forecasts: pd.DataFrame  # total and breakdowns (sendlib.forecast.OUTPUT_COLUMNS)
+    local: pd.Series = field(default_factory=lambda: pd.Series(dtype="int64"))  # the LA's own counts
+    consistency: pd.DataFrame = field(default_factory=pd.DataFrame)  # local against DfE, by year
+    flags: pd.DataFrame = field(default_factory=pd.DataFrame)  # the guard's flags for this LA
     checks: pd.DataFrame = field(default_factory=pd.DataFrame)  # DfE checks findings about this LA
+    errors: pd.DataFrame = field(default_factory=pd.DataFrame)  # backtest errors, every LA, compared methods
     dfe_paths: list = field(default_factory=list)  # the DfE files read (for provenance)
 
     @property
@@ -34,53 +51,161 @@ class ForecastReport:
     def method(self) -> str:
         return str(self.total["method"].iloc[0])
 
+    @property
+    def start(self) -> tuple[int, float, str]:
+        """(year, count, source) the forecast starts from."""
+        local = self.local.dropna()
+        if len(local) and int(local.index.max()) > int(self.history.dropna().index.max()):
+            return int(local.index.max()), float(local.iloc[-1]), "the LA's own cleaned SEN2 data"
+        h = self.history.dropna()
+        return int(h.index[-1]), float(h.iloc[-1]), "the DfE's published figures"
+
     def key_points(self) -> list[str]:
-        """Plain-language findings: next year's forecast and the end of the horizon, with intervals."""
-        fc, h = self.total, self.history.dropna()
+        """Plain-language findings: where the forecast starts, next year and the end of the horizon,
+        consistency with the DfE, guard flags, checks and the out-of-time record."""
+        fc, (year, count, source) = self.total, self.start
         first, last = fc.iloc[0], fc.iloc[-1]
-        chosen = self.errors[self.errors["method"] == self.method]
-        one_year = chosen[chosen["horizon"] == 1]["ape"].mean() if not chosen.empty else float("nan")
-        out = [f"The latest published figure is **{h.iloc[-1]:,.0f} EHCPs** (January {int(h.index[-1])}).",
+        h = self.history.dropna()
+        out = [f"The forecast starts from **{count:,.0f} EHCPs in January {year}** ({source}); the DfE's latest "
+               f"published figure is {h.iloc[-1]:,.0f} (January {int(h.index[-1])}).",
                f"Forecast for January {int(first['year'])}: **{first['point']:,.0f}** "
                f"(80% interval {first['lower80']:,.0f} to {first['upper80']:,.0f}).",
                f"Forecast for January {int(last['year'])}: **{last['point']:,.0f}** "
-               f"(80% interval {last['lower80']:,.0f} to {last['upper80']:,.0f}); the range widens the further ahead."]
-        if one_year == one_year:
-            out.append(f"Forecasting one year ahead from past years, this method was out by {one_year:.1f}% "
-                       f"on average for {self.la_name}.")
-        return out
+               f"(80% interval {last['lower80']:,.0f} to {last['upper80']:,.0f}); the range widens the further ahead.",
+               self._consistency_point(), self._guard_point(),
+               f"{len(self.checks)} finding(s) of the checks of the DfE figures concern {self.la_name}"
+               + (": see the table below." if len(self.checks) else ".")]
+        accuracy = self.accuracy_point()
+        return out + ([accuracy] if accuracy else [])
+
+    def _consistency_point(self) -> str:
+        c = self.consistency
+        if c is None or c.empty:
+            return "No year is held both in the LA's own data and in the DfE series, so they cannot be compared."
+        bad = c[~c["agrees"]]
+        if bad.empty:
+            years = f"{int(c['year'].min())}-{int(c['year'].max())}"
+            return (f"The LA's own counts agree with the DfE figures for {years} "
+                    f"(largest difference {c['difference_pct'].abs().max():.1f}%).")
+        return (f"**Warning**: the LA's own counts differ from the DfE figures by more than 5% in "
+                f"{len(bad)} year(s) (up to {bad['difference_pct'].abs().max():.0f}%): "
+                "check the LA code and the extract.")
+
+    def _guard_point(self) -> str:
+        if self.flags is None or self.flags.empty:
+            return ("The plausibility guard raised no flag: the forecast lies within what this LA's and "
+                    "England's history support.")
+        found = "; ".join(f"{r.flag} ({r.detail}), {r.action}" for r in self.flags.itertuples())
+        return f"**Plausibility guard**: {found}."
+
+    def accuracy_point(self) -> str:
+        """The default method's out-of-time record across LAs, in a sentence."""
+        table = self.out_of_time_summary()
+        if table.empty:
+            return ""
+        row = table[table["method"] == table["method"].iloc[0]].set_index("horizon")
+        two = f" and {row.at[2, 'mape']:.1f}% two years ahead" if 2 in row.index else ""
+        return (f"Tested on years the choice of method never saw (origins {self._scored_text()}), it was out by "
+                f"{row.at[1, 'mape']:.1f}% on average one year ahead{two} across all LAs; its 80% intervals held "
+                f"{row.at[1, 'coverage80']:.0f}% of outcomes one year ahead.")
+
+    def _fold(self):
+        from sendlib.forecast.backtest import forward_chain
+
+        if self.errors is None or self.errors.empty:
+            return None
+        return forward_chain(self.errors, candidates=[self.method.replace(" from local count", "")])[-1]
+
+    def _scored_text(self) -> str:
+        fold = self._fold()
+        if fold is None:
+            return ""
+        return f"{min(fold.scored_origins)}-{max(fold.scored_origins)}, chosen up to {fold.cutoff}"
+
+    def out_of_time_summary(self) -> pd.DataFrame:
+        """Scores on the latest fold's out-of-time origins, the default method first."""
+        fold = self._fold()
+        if fold is None:
+            return pd.DataFrame()
+        s = fold.summary
+        order = {m: i for i, m in enumerate([fold.chosen, *COMPARED_IN_REPORT])}
+        s = s[s["method"].isin(order)].assign(_o=lambda d: d["method"].map(order))
+        return s.sort_values(["_o", "horizon"]).drop(columns="_o").reset_index(drop=True)
+
+    def accuracy_table(self) -> pd.DataFrame:
+        """Out-of-time accuracy: every LA and this LA, per method and years ahead."""
+        s = self.out_of_time_summary()
+        if s.empty:
+            return pd.DataFrame({"note": ["no out-of-time record: the series is too short"]})
+        fold = self._fold()
+        e = self.errors
+        mine = e[(e["area_code"] == self.area_code) & e["origin"].isin(fold.scored_origins)]
+        own = mine.groupby(["method", "horizon"])["ape"].mean()
+        return pd.DataFrame({
+            "method": s["method"].map(label), "years ahead": s["horizon"].astype(int),
+            "forecasts tested": s["n"].astype(int), "mean abs. error % (all LAs)": s["mape"].round(1),
+            "inside 80% interval %": s["coverage80"].round(0), "inside 95% interval %": s["coverage95"].round(0),
+            f"mean abs. error % ({self.la_name})": [round(own.get((m, h), float("nan")), 1)
+                                                    for m, h in zip(s["method"], s["horizon"])]})
+
+    def coverage_by_origin_table(self) -> pd.DataFrame:
+        """The default method's out-of-time coverage origin by origin (intervals must hold at the
+        most recent origins, not only on average)."""
+        fold = self._fold()
+        if fold is None:
+            return pd.DataFrame({"note": ["no out-of-time record"]})
+        b = fold.by_origin[fold.by_origin["method"] == fold.chosen]
+        return pd.DataFrame({"forecast made in January": b["origin"].astype(int),
+                             "years ahead": b["horizon"].astype(int),
+                             "LAs": b["n"].astype(int), "mean abs. error %": b["mape"].round(1),
+                             "inside 80% interval %": b["coverage80"].round(0),
+                             "inside 95% interval %": b["coverage95"].round(0)})
+
+    def consistency_table(self) -> pd.DataFrame:
+        """The LA's own counts against the DfE figures, year by year."""
+        c = self.consistency
+        if c is None or c.empty:
+            return pd.DataFrame({"note": ["no year in both the LA's own data and the DfE series"]})
+        return pd.DataFrame({"January census": c["year"].astype(int), "LA's own count": c["local"].round().astype(int),
+                             "DfE figure": c["dfe"].round().astype(int), "difference %": c["difference_pct"].round(1),
+                             "within 5%": c["agrees"].map({True: "yes", False: "NO"})})
+
+    def flags_table(self) -> pd.DataFrame:
+        """The plausibility guard's flags for this LA."""
+        if self.flags is None or self.flags.empty:
+            return pd.DataFrame({"note": ["no flag: the forecast lies within what the history supports"]})
+        return self.flags[["flag", "detail", "action"]].reset_index(drop=True)
 
     def plot(self):
-        """History, point forecast and 80% / 95% interval bands."""
+        """DfE history, the LA's own counts, point forecast and 80% / 95% interval bands."""
         import matplotlib.pyplot as plt
-
-        fc, h = self.total, self.history.dropna()
-        fig, ax = plt.subplots()
-        x = [h.index[-1], *fc["year"]]
-        last = h.iloc[-1]
-        ax.fill_between(x, [last, *fc["lower95"]], [last, *fc["upper95"]], alpha=0.15, lw=0,
-                        color="tab:blue", label="95% interval")
-        ax.fill_between(x, [last, *fc["lower80"]], [last, *fc["upper80"]], alpha=0.3, lw=0,
-                        color="tab:blue", label="80% interval")
-        ax.plot(h.index, h.to_numpy(), "o-", color="black", ms=3, label="published (DfE)")
-        ax.plot(x, [last, *fc["point"]], "o--", color="tab:blue", ms=3, label="forecast")
-        ax.set(title=f"{self.la_name}: EHCPs at the January census", xlabel="census year",
-               ylabel="EHC plans")
-        ax.legend(frameon=False, loc="upper left")
         from matplotlib.ticker import MaxNLocator
 
+        fc, h = self.total, self.history.dropna()
+        year, count, _ = self.start
+        fig, ax = plt.subplots()
+        x = [year, *fc["year"]]
+        for level, alpha in (("95", 0.15), ("80", 0.3)):
+            ax.fill_between(x, [count, *fc[f"lower{level}"]], [count, *fc[f"upper{level}"]], alpha=alpha, lw=0,
+                            color="tab:blue", label=f"{level}% interval")
+        ax.plot(h.index, h.to_numpy(), "o-", color="black", ms=3, label="published (DfE, checked)")
+        if len(self.local.dropna()):
+            ax.plot(self.local.index, self.local.to_numpy(), "s:", color="tab:orange", ms=3, label="LA's own count")
+        ax.plot(x, [count, *fc["point"]], "o--", color="tab:blue", ms=3, label="forecast")
+        ax.set(title=f"{self.la_name}: EHCPs at the January census", xlabel="census year", ylabel="EHC plans")
+        ax.legend(frameon=False, loc="upper left")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         return ax
 
     def table(self) -> pd.DataFrame:
         """The total forecast by year, rounded to whole plans."""
-        fc = self.total
+        fc, (_, count, _) = self.total, self.start
         return pd.DataFrame({
             "January census": fc["year"].astype(int).to_numpy(),
             "forecast": fc["point"].round().astype(int).to_numpy(),
             "80% interval": [f"{lo:,.0f} to {hi:,.0f}" for lo, hi in zip(fc["lower80"], fc["upper80"])],
             "95% interval": [f"{lo:,.0f} to {hi:,.0f}" for lo, hi in zip(fc["lower95"], fc["upper95"])],
-            "growth on last published %": ((fc["point"] / self.history.dropna().iloc[-1] - 1) * 100).round(1).to_numpy(),
+            "growth on the starting count %": ((fc["point"] / count - 1) * 100).round(1).to_numpy(),
         })
 
     def breakdown_table(self) -> pd.DataFrame:
@@ -93,24 +218,12 @@ class ForecastReport:
         wide["by"] = wide["by"].map({"age": "age band", "placement": "placement group"}).fillna(wide["by"])
         return wide
 
-    def accuracy_table(self) -> pd.DataFrame:
-        """This LA's out-of-sample errors per method and horizon (years ahead)."""
-        e = self.errors
-        if e.empty:
-            return pd.DataFrame({"note": ["no backtest: the series is too short"]})
-        g = e.groupby(["method", "horizon"])
-        out = pd.DataFrame({"forecasts tested": g.size(), "mean abs. error %": g["ape"].mean().round(1),
-                            "bias %": g["pe"].mean().round(1),
-                            "inside 80% interval %": (g["covered80"].mean() * 100).round(0)}).reset_index()
-        out["method"] = out["method"].map(METHOD_LABELS).fillna(out["method"])
-        out.loc[~out["method"].str.contains("chosen"), "inside 80% interval %"] = None
-        return out.rename(columns={"horizon": "years ahead"})
 
-
-def report_forecast(la_code: str, horizon: int = 5, data=None) -> ForecastReport:
-    """Forecast and backtest one LA from the checked DfE series (default
-    :func:`sendlib.sources.published.load_dfe`: the bundled releases and the fetch-dfe cache)."""
-    from sendlib.forecast import forecast_la
+def report_forecast(la_code: str, horizon: int = 5, processed_dir=None, data=None) -> ForecastReport:
+    """Forecast one LA from the checked DfE series (default :func:`sendlib.sources.published.load_dfe`),
+    starting from its own latest count in `processed_dir` when that is later than the DfE's; with
+    the guard's flags, the checks findings and the out-of-time record of the default method."""
+    from sendlib.forecast import local as local_counts
     from sendlib.forecast.backtest import run_backtest
     from sendlib.forecast.models import DEFAULT_METHOD
     from sendlib.sources import dfe
@@ -121,10 +234,13 @@ def report_forecast(la_code: str, horizon: int = 5, data=None) -> ForecastReport
     area = dfe.resolve_area(table, la_code)
     info = dfe.areas(table).set_index("area_code").loc[area]
     history = dfe.total_series(table, levels=None).loc[area]
-    forecasts = forecast_la(table, area, horizon=horizon)
-    errors, _ = run_backtest(table, [DEFAULT_METHOD, "last_value", "own_growth_3y"], areas=[area])
-    return ForecastReport(area, str(info.get("la_name") or area), history, forecasts, errors,
-                          data.checks_for(area), list(data.paths))
+    own = local_counts.local_counts(processed_dir) if processed_dir else pd.Series(dtype="int64")
+    forecasts, result = local_counts.forecast_from_local(table, area, own, years_ahead=horizon)
+    methods = [DEFAULT_METHOD, *[m for m in COMPARED_IN_REPORT if m != DEFAULT_METHOD]]
+    errors, _ = run_backtest(table, methods, horizon=2)
+    return ForecastReport(area, str(info.get("la_name") or area), history, forecasts, own,
+                          local_counts.consistency(own, history), result.flags[result.flags["area_code"] == area],
+                          data.checks_for(area), errors, list(data.paths))
 
 
 def person_level_comparison(processed_dir, holdout: int = 2, n_sims: int = 500):

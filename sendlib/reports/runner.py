@@ -99,6 +99,14 @@ def clean_years(cycle: Cycle) -> None:
         steps.setLevel(level)
 
 
+def check_dfe_consistency(cycle: Cycle) -> None:
+    """Warn when the cycle's cleaned EHCP counts disagree with the DfE figures for its LA code."""
+    from sendlib.forecast.local import check_cycle
+
+    for line in check_cycle(cycle.processed_dir, cycle.la_code, cycle.la_name)[1]:
+        log(f"  WARNING: {line}")
+
+
 def publish_tables(cycle: Cycle) -> None:
     """Write the cycle's equality tables (CSV, XLSX, HTML) to reports/CYCLE_ID/tables/."""
     from sendlib import equality
@@ -196,7 +204,8 @@ def run_cycle(cycle: Cycle, only=None) -> int:
         raise ConfigError(problems[0], hint=f"{len(problems)} problem(s); run with --dry-run to list them")
     cycle.reports_dir.mkdir(parents=True, exist_ok=True)
     stage_errors = {}
-    for label, stage in (("clean", clean_years), ("equality tables", publish_tables)):
+    for label, stage in (("clean", clean_years), ("DfE consistency", check_dfe_consistency),
+                         ("equality tables", publish_tables)):
         log(f"[{label}]")
         try:
             stage(cycle)

@@ -424,7 +424,9 @@ def areas(table: pd.DataFrame) -> pd.DataFrame:
     g = t.groupby("area_code", sort=False)
     out = g[["geographic_level", "country_code", "region_code", "region_name", "old_la_code",
              "new_la_code", "la_name"]].last()
-    out["new_la_codes"] = g["new_la_code"].agg(lambda s: ";".join(sorted(set(s.dropna()))))
+    codes = t[["area_code", "new_la_code"]].dropna().drop_duplicates().sort_values(["area_code", "new_la_code"])
+    joined = codes.groupby("area_code", sort=False)["new_la_code"].agg(";".join)
+    out["new_la_codes"] = joined.reindex(out.index).fillna("")
     out["first_year"] = g["time_period"].min()
     out["last_year"] = g["time_period"].max()
     out["name"] = out["la_name"].fillna(out["region_name"]).fillna("England")

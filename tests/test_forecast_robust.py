@@ -1,0 +1,220 @@
+"""Forecasts a finance lead can stake a budget on: robust to one bad cell, guarded, honestly
+scored out of time, with intervals built from past errors."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sendlib.errors import SendlibInputError
+from sendlib.forecast import forecast_areas, guard, intervals
+from sendlib.forecast.backtest import choose_method, decide_default, forward_chain, run_backtest
+from sendlib.forecast.methods import BASELINES
+from sendlib.forecast.models import DEFAULT_METHOD, CaseloadModel
+from sendlib.forecast.panel import Panel
+from sendlib.sources import dfe, published
+
+YORKSHIRE = ["370", "371", "372", "373", "380", "381", "382", "383", "384", "810", "811", "812", "815", "816"]
+BOUNDS = ["lower80", "upper80", "lower95", "upper95"]
+
+
+@pytest.fixture(scope="module")
+def data():
+    return published.load_dfe()
+
+
+@pytest.fixture(scope="module")
+def table(data):
+    return data.table
+
+
+@pytest.fixture(scope="module")
+def base(table):
+    return forecast_areas(table, origin=2023, horizon=2, breakdowns=()).set_index(["area_code", "year"])
+
+
+def _times_ten(table: pd.DataFrame, la: str, measure: str, year: int) -> pd.DataFrame:
+    out = table.copy()
+    hit = (out["area_code"] == la) & (out["measure"] == measure) & (out["time_period"] == year) \
+        & (out["breakdown_topic"] == "total")
+    assert hit.sum() == 1
+    out.loc[hit, "value"] *= 10
+    return out
+
+
+# measure and year of the cell: caseload and the flows published with the January 2022 census
+# enter the pooled regression; the caseload of the origin year starts the touched LA's forecast
+CELLS = [("caseload", 2022), ("new_plans", 2021), ("requests", 2021), ("caseload", 2023)]
+
+
+@pytest.mark.parametrize("la", ["314", "886", "813"])
+def test_one_bad_cell_moves_no_other_la_and_flags_its_own(table, base, la):
+    """Kingston, Kent (the largest LA) and North Lincolnshire: each of its figures times ten in
+    turn, straight into the model (the checks would have repaired them first)."""
+    size = dfe.total_series(table, levels=None)[2023]
+    for measure, year in CELLS:
+        fc = forecast_areas(_times_ten(table, la, measure, year), origin=2023, horizon=2,
+                            breakdowns=()).set_index(["area_code", "year"])
+        others = fc.index.get_level_values("area_code") != la
+        shift = (fc.loc[others, ["point", *BOUNDS]] / base.loc[fc.index[others], ["point", *BOUNDS]] - 1).abs()
+        assert shift["point"].max() < 0.005, (la, measure, year, shift["point"].idxmax())
+        # the intervals of the two areas under 100 plans rest on each other's errors: points only there
+        sizable = size.reindex(shift.index.get_level_values("area_code")).to_numpy() >= 100
+        assert shift.loc[sizable, BOUNDS].max().max() < 0.005, (la, measure, year)
+        assert (fc.loc[la, "flag"] != "").all(), (la, measure, year)
+
+
+def test_a_bad_cell_through_the_product_is_caught_by_the_checks(data, base):
+    """Through the checks, the tenfold caseload is repaired from its own parts and the tenfold
+    requests set missing: nobody's forecast moves and the touched LA has findings."""
+    from sendlib.sources import dfe_checks
+
+    rows, parts, _ = published.read_bundle()
+    for measure, year in (("caseload", 2022), ("requests", 2021)):
+        bad = rows.copy()
+        hit = (bad["area_code"] == "314") & (bad["measure"] == measure) & (bad["time_period"] == year) \
+            & (bad["breakdown_topic"] == "total")
+        bad.loc[hit, "value"] *= 10
+        checked = dfe_checks.check(dfe.combine_releases([bad], keep_all=True), parts)
+        found = checked.checks[(checked.checks["area_code"] == "314") & (checked.checks["measure"] == measure)]
+        assert set(found["year"]) == {year} and found["action"].str.match("repaired|set missing").all()
+        fc = forecast_areas(checked.table, origin=2023, horizon=2, breakdowns=()).set_index(["area_code", "year"])
+        moved = (fc["point"] / base.loc[fc.index, "point"] - 1).abs()
+        # a repaired figure changes nothing; a figure set missing leaves one LA-year out of the fit
+        limit = 1e-9 if measure == "caseload" else 0.005
+        assert moved.drop(index="314", level=0).max() < limit
+        assert moved.loc["314"].max() < (1e-9 if measure == "caseload" else 0.02)
+
+
+def test_north_lincolnshire_grows_like_its_neighbours(table, dfe_zips):
+    """The issue's case: from January 2023, 11,379 plans (8.7 times) on the published figures."""
+    areas = ["813", *YORKSHIRE]
+    fc = forecast_areas(table, areas, origin=2023, horizon=1, breakdowns=()).set_index("area_code")
+    growth = fc["point"] / dfe.total_series(table).loc[areas, 2023] - 1
+    neighbours = growth.drop("813")
+    assert neighbours.min() - 0.02 <= growth["813"] <= neighbours.max() + 0.02
+    assert 0.0 < growth["813"] < 0.2 and fc.at["813", "upper80"] < 1314 * 1.3
+    # even unchecked (the regional total as its new plans) the robust model bounds the input and says so
+    raw = dfe.load_releases(dfe_zips)
+    unchecked = forecast_areas(raw, ["813"], origin=2023, horizon=1, breakdowns=(), method="pooled_growth_damped90")
+    assert unchecked["point"].iloc[0] < 1314 * 1.2 and "input bounded" in unchecked["flag"].iloc[0]
+
+
+def test_guard_replaces_an_implausible_forecast_and_says_so(table):
+    """Own 3-year growth from a caseload tripled at the origin runs at ~45% a year: outside the
+    history, replaced by England's growth, flagged; the other LAs keep their own method."""
+    panel = Panel.from_table(_times_ten(table, "314", "caseload", 2023).assign(
+        value=lambda t: t["value"].where(~((t["area_code"] == "314") & (t["measure"] == "caseload")
+                                            & (t["time_period"] == 2023)), 1630 * 3)))
+    result = CaseloadModel(panel, "own_growth_3y", max_horizon=3).fit(2023)
+    flags = result.flags[result.flags["area_code"] == "314"]
+    assert {"implausible growth", "latest figure out of line"} <= set(flags["flag"])
+    assert result.method_of["314"] == guard.FALLBACK_METHOD
+    fc = result.forecast(3, areas=["314", "886"]).set_index("area_code")
+    assert fc.loc["314", "method"].eq(guard.FALLBACK_METHOD).all() and fc.loc["886", "method"].eq("own_growth_3y").all()
+    growth = np.log(fc.loc["314", "point"].iloc[0] / (1630 * 3))
+    rng = guard.supported_range(panel.upto(2023)).loc["314"]
+    assert rng["low"] <= growth <= rng["high"]
+    assert "implausible growth" in fc.loc["314", "flag"].iloc[0]
+
+
+def test_a_model_that_cannot_fit_an_area_is_a_recorded_fallback(table):
+    """ETS needs six years: LAs created in 2019 and 2021 are forecast by the fallback, with a flag."""
+    panel = Panel.from_table(table)
+    result = CaseloadModel(panel, "ets_damped", max_horizon=2).fit(2023)
+    new_las = ["838", "839", "940", "941"]
+    assert set(new_las) <= set(result.flags.loc[result.flags["flag"] == "no forecast from the method", "area_code"])
+    fc = result.forecast(2, areas=new_las)
+    assert set(fc["area_code"]) == set(new_las) and (fc["method"] == guard.FALLBACK_METHOD).all()
+    assert np.isfinite(fc[BOUNDS].to_numpy()).all()
+
+
+def test_the_pooled_fit_keeps_what_it_estimated_and_fails_loudly(table):
+    panel = Panel.from_table(table)
+    model = CaseloadModel(panel, "pooled_requests", max_horizon=2)
+    params = model.run(2022).params
+    assert 0.0 <= params["persistence"] <= 0.95 and params["nobs"] >= 100 and "request_rate" in params
+    with pytest.raises(SendlibInputError, match="too little history"):
+        model.run(2012)
+    with pytest.raises(SendlibInputError, match="too early"):
+        CaseloadModel(panel, "pooled_growth", max_horizon=2).fit(2014)
+
+
+# ---------------------------------------------------------------------------------------------
+# intervals
+
+def _errors(origins, n=150, national=None, seed=0):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i, o in enumerate(origins):
+        size = rng.integers(200, 5000, n).astype(float)
+        common = 0.0 if national is None else national[i]
+        for h in (1, 2):
+            err = common * h + rng.normal(0, h * np.sqrt(0.0009 + 1.0 / size))
+            rows.append(pd.DataFrame({"origin": o, "h": h, "area_code": [str(k) for k in range(n)],
+                                      "error": err, "size": size}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_calibration_recovers_the_scale_and_the_national_part():
+    cal = intervals.calibrate(_errors(range(2012, 2020)), horizon=2)
+    assert abs(cal.a - 0.0009) < 0.0004 and abs(cal.b - 1.0) < 0.4
+    assert abs(cal.stretch[2] - 2.0) < 0.3 and cal.national1 < 0.005
+    assert cal.quantiles["lower80"] < -1.0 < 1.0 < cal.quantiles["upper80"] < cal.quantiles["upper95"]
+    shocked = intervals.calibrate(_errors(range(2012, 2020), national=[0, 0, 0.04, 0, 0, 0, 0, 0]), horizon=2)
+    assert shocked.national1 > 0.01  # one national surprise in eight years is remembered
+    assert shocked.scale(1, 1000) > cal.scale(1, 1000)
+    shifted = intervals.calibrate(_errors(range(2012, 2020)), horizon=2, growth_shift=0.03)
+    assert shifted.national1 == pytest.approx(0.03)  # growth just moved: wider
+    assert shifted.national(3) == pytest.approx(0.09) and shifted.stretch_at(5) > shifted.stretch_at(2)
+
+
+def test_one_wild_error_does_not_widen_every_interval():
+    errors = _errors(range(2014, 2020))
+    wild = errors.copy()
+    wild.loc[0, "error"] = np.log(10)
+    a, b = intervals.calibrate(errors, 2), intervals.calibrate(wild, 2)
+    assert abs(b.scale(1, 1000) / a.scale(1, 1000) - 1) < 0.02
+    with pytest.raises(ValueError, match="too early"):
+        intervals.calibrate(errors[errors["origin"] == 2019], 2)
+
+
+# ---------------------------------------------------------------------------------------------
+# forward chaining
+
+@pytest.fixture(scope="module")
+def fast_errors(table):
+    methods = ["pooled_requests", "pooled_growth", "pooled_growth_damped90", *BASELINES]
+    errors, _ = run_backtest(table, methods, horizon=2)
+    return errors
+
+
+def test_choice_sees_only_forecasts_known_at_the_cutoff(fast_errors):
+    chosen, selection = choose_method(fast_errors, 2019)
+    assert chosen not in BASELINES and chosen == selection[~selection["method"].isin(BASELINES)].iloc[0]["method"]
+    # anything after the cutoff can be changed without changing the choice
+    later = fast_errors.copy()
+    after = later["year"] > 2019
+    later.loc[after & (later["method"] == chosen), "ape"] += 50
+    assert choose_method(later, 2019)[0] == chosen
+
+
+def test_forward_chain_scores_later_origins_side_by_side(fast_errors):
+    folds = forward_chain(fast_errors)
+    assert [f.cutoff for f in folds] == [2019, 2020]
+    assert folds[0].scored_origins == [2020, 2021, 2022] and folds[1].scored_origins == [2021, 2022]
+    for fold in folds:
+        assert {"national_growth", "pooled_growth", "own_growth_3y", fold.chosen} <= set(fold.summary["method"])
+        assert set(fold.by_origin["origin"]) == set(fold.scored_origins)
+        assert fold.summary["coverage80"].between(0, 100).all()
+    default, why = decide_default(folds)
+    assert default == DEFAULT_METHOD, why
+
+
+def test_a_baseline_that_wins_out_of_time_becomes_the_default(fast_errors):
+    folds = forward_chain(fast_errors)
+    worse = fast_errors.copy()
+    scored = worse["origin"].isin(folds[-1].scored_origins) & (worse["method"] == folds[-1].chosen)
+    worse.loc[scored, "ape"] += 5
+    default, why = decide_default(forward_chain(worse))
+    assert default in BASELINES and "beat" in why
