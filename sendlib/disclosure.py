@@ -23,16 +23,21 @@ Rules (domain primer, section 5):
   11-15, 16+ and the total published, 0-4 suppressed) gives the interval [2, 2]: one possible
   value, so it fails.
 - **Secondary suppression** chooses further (complementary) cells until the criterion holds,
-  hiding as little as possible. Cost of a suppression pattern: first the number of suppressed
+  hiding as little as possible. Cost of a suppression pattern: first the number of *expensive*
+  cells it hides (large counts, which the table set lists: hiding 551 girls to protect 4 people
+  of unknown sex tells readers less than hiding a few small groups), then the number of suppressed
   cells, then the sum of their counts (so that, between patterns hiding as many cells, the one
   hiding smaller counts wins). Cells listed as *protected* (grand totals) are hidden only as a last
   resort, and zero cells never (a zero is never secret, and hiding one would break the >= 1 bound).
+  Suppression comes last: tables are first redesigned so that little needs hiding
+  (:mod:`sendlib.equality.design` combines small groups).
 
-The auditor solves two linear programmes per suppressed cell (scipy's HiGHS). For the tables that
-`sendlib.equality` publishes the constraint matrix is a network matrix (one-way tables, two-way
-tables and nested groupings), so the LP bounds are integers and exact; for arbitrary relations the
-LP bounds can only be wider than the integer ones, and ``audit(..., integer=True)`` solves the
-integer programmes instead.
+The auditor solves two linear programmes per suppressed cell (scipy's HiGHS). For one-way tables,
+two-way tables and nested groupings the constraint matrix is a network matrix, so the LP bounds are
+integers and exact; for arbitrary relations (two groupings of the same people that do not nest,
+as the redesigned equality tables can have) the LP bounds can only be wider than the integer ones,
+and ``audit(..., integer=True)`` solves the integer programmes instead. :func:`suppress` ends with
+the integer check.
 
 What the auditor does not model: inequalities between different populations (for example that a
 group's EHCP pupils in the school census cannot exceed its pupils), rounding of published
@@ -55,20 +60,31 @@ THRESHOLD = 5  # counts from 1 to THRESHOLD - 1 are suppressed, unless a cycle's
 
 @dataclass(frozen=True)
 class Relation:
-    """``total = sum(parts)``: an additive relation that readers of the tables know holds."""
+    """``total + sum(also) = sum(parts)``: an additive relation that readers of the tables know
+    holds. `also` is empty for the usual ``total = part_1 + ... + part_n``; it holds further cells
+    on the left where two groupings of the same people meet without one nesting in the other
+    (``0-10 + 11-15 = 0-4 + 5-15``)."""
 
     total: Hashable
     parts: tuple
+    also: tuple = ()
 
     def members(self) -> tuple:
-        return (self.total, *self.parts)
+        return (self.total, *self.also, *self.parts)
 
     def coefficients(self) -> list[tuple[Hashable, int]]:
-        """(cell, coefficient) pairs of ``total - sum(parts) = 0``; repeated cells are combined."""
-        coef: dict = {self.total: 1}
+        """(cell, coefficient) pairs of ``total + sum(also) - sum(parts) = 0``; repeated cells are
+        combined."""
+        coef: dict = {}
+        for k in (self.total, *self.also):
+            coef[k] = coef.get(k, 0) + 1
         for p in self.parts:
             coef[p] = coef.get(p, 0) - 1
         return [(k, c) for k, c in coef.items() if c != 0]
+
+    def holds(self, values: Mapping) -> bool:
+        """Whether the relation holds on `values` (cell -> count)."""
+        return sum(c * values[k] for k, c in self.coefficients()) == 0
 
 
 @dataclass
@@ -77,12 +93,14 @@ class TableSet:
 
     `values` keeps the order in which cells were added; that order breaks ties when choosing
     complementary cells, so the same table set always gives the same suppression.
-    `protected` cells (grand totals) are suppressed only if nothing else can protect a cell.
+    `protected` cells (grand totals) are suppressed only if nothing else can protect a cell;
+    `expensive` cells (large counts) only if no pattern of cheaper cells protects it.
     """
 
     values: dict
     relations: list[Relation]
     protected: frozenset = frozenset()
+    expensive: frozenset = frozenset()
 
     def check(self) -> None:
         """Raise ValueError if a relation refers to an unknown cell or does not hold on the counts."""
@@ -90,10 +108,10 @@ class TableSet:
             missing = [k for k in r.members() if k not in self.values]
             if missing:
                 raise ValueError(f"relation {r} refers to unknown cells {missing}")
-            lhs = self.values[r.total]
-            rhs = sum(self.values[p] for p in r.parts)
-            if lhs != rhs:
-                raise ValueError(f"relation does not hold: {r.total}={lhs} but its parts sum to {rhs}")
+            if not r.holds(self.values):
+                lhs = sum(self.values[k] for k in (r.total, *r.also))
+                raise ValueError(f"relation does not hold: {r.total}={lhs} but its parts sum to "
+                                 f"{sum(self.values[p] for p in r.parts)}")
         negative = [k for k, v in self.values.items() if v < 0 or int(v) != v]
         if negative:
             raise ValueError(f"counts must be non-negative integers: {negative[:3]}")
@@ -244,7 +262,7 @@ class _System:
         return lo, hi
 
 
-    def safe(self, i: int, value: int, threshold: int) -> tuple[bool, float]:
+    def safe(self, i: int, value: int, threshold: int, integer: bool = False) -> tuple[bool, float]:
         """Whether hidden cell `i` (true count `value`) has at least `threshold` possible values,
         and how many it has (inf when it is safe by its maximum alone).
 
@@ -255,10 +273,10 @@ class _System:
         n = len(local)
         c = np.zeros(n)
         c[local[i]] = 1.0
-        hi = -_optimise(-c, a, b, n, False)
+        hi = -_optimise(-c, a, b, n, integer)
         if possible_values(value, hi) >= threshold:
             return True, math.inf
-        count = possible_values(_optimise(c, a, b, n, False), hi)
+        count = possible_values(_optimise(c, a, b, n, integer), hi)
         return count >= threshold, count
 
 
@@ -336,9 +354,10 @@ def suppress(table_set: TableSet, threshold: int = 5, *, exact_limit: int = 20,
     part of the table set that is linked by relations (grand totals, being published, do not link).
     A part with at most `exact_limit` candidate cells is solved exactly, by trying patterns in order
     of cost (fewest cells, then smallest total count) until one passes the auditor, within
-    `exact_budget` audits; larger parts use a greedy search (repair the first exposed cell with the
-    cheapest helpful cell, then drop every complementary cell that is not needed). Both end with a
-    full audit, so the result is always safe, whatever the search found.
+    `exact_budget` audits, first among the cells that are not expensive, then among all; larger
+    parts use a greedy search (repair the first exposed cell with the cheapest helpful cell, then
+    drop every complementary cell that is not needed). Both end with a full audit, so the result is
+    always safe, whatever the search found.
     """
     table_set.check()
     values = table_set.values
@@ -361,21 +380,24 @@ def suppress(table_set: TableSet, threshold: int = 5, *, exact_limit: int = 20,
         last_resort = frozenset(k for k in table_set.protected
                                 if k in near and k not in primary and values[k] > 0)
         found = None
-        if len(candidates) <= exact_limit:
-            found = _exact(values, part_rel, set(part_primary), candidates, threshold, order,
-                           exact_budget)
-            if found is not None:
-                methods.add("exact")
-        if found is None:
+        cheap = [k for k in candidates if k not in table_set.expensive]
+        for pool in dict.fromkeys((tuple(cheap), tuple(candidates))):
+            if found is None and len(pool) <= exact_limit:
+                found = _exact(values, part_rel, set(part_primary), list(pool), threshold, order,
+                               exact_budget)
+        if found is not None:
+            methods.add("exact")
+        else:
             found = _greedy(values, part_rel, set(part_primary), candidates, threshold, order,
-                            last_resort)
+                            last_resort, table_set.expensive)
             methods.add("greedy")
         suppressed |= found
 
     # whole-set check: parts are independent only while protected cells stay published
-    if not _Oracle(values, relations, threshold, order).passes(suppressed):
+    if not _Oracle(values, relations, threshold, order, integer=True).passes(suppressed):
         allowed = [k for k in values if k not in primary and values[k] > 0]
-        suppressed = _greedy(values, relations, suppressed, allowed, threshold, order, frozenset())
+        suppressed = _greedy(values, relations, suppressed, allowed, threshold, order, frozenset(),
+                             table_set.expensive, integer=True)
         methods.add("greedy")
     secondary = frozenset(suppressed - primary)
     method = "greedy" if "greedy" in methods else ("exact" if methods else "none")
@@ -439,8 +461,9 @@ class _Oracle:
     for each group of linked suppressed cells: adding a cell only changes the group it joins, so
     the other groups need no new linear programmes."""
 
-    def __init__(self, values, relations, threshold, order):
+    def __init__(self, values, relations, threshold, order, integer: bool = False):
         self.values, self.relations, self.threshold, self.order = values, relations, threshold, order
+        self.integer = integer  # integer programmes: exact where the linear bounds are not
         self.cache: dict[frozenset, object] = {}
 
     def first_exposed(self, suppressed):
@@ -455,7 +478,7 @@ class _Oracle:
             if keys not in self.cache:
                 found = None
                 for key in sorted(keys, key=self.order.__getitem__):
-                    if not system.safe(system.index[key], self.values[key], self.threshold)[0]:
+                    if not system.safe(system.index[key], self.values[key], self.threshold, self.integer)[0]:
                         found = key
                         break
                 self.cache[keys] = found
@@ -491,9 +514,11 @@ def _exact(values, relations, primary, candidates, threshold, order, budget):
     return None
 
 
-def _greedy(values, relations, primary, candidates, threshold, order, protected, improve_budget=1500):
-    """A passing pattern found by repairing exposed cells one at a time, then pruned."""
-    oracle = _Oracle(values, relations, threshold, order)
+def _greedy(values, relations, primary, candidates, threshold, order, protected, expensive=frozenset(),
+            improve_budget=1500, integer: bool = False):
+    """A passing pattern found by repairing exposed cells one at a time, then pruned; the cost of
+    a cell ranks protected cells last, then expensive ones, then by count."""
+    oracle = _Oracle(values, relations, threshold, order, integer)
     suppressed = set(primary)
     pool = list(candidates) + sorted((k for k in protected if k in values and values[k] > 0
                                       and k not in candidates and k not in primary),
@@ -504,7 +529,7 @@ def _greedy(values, relations, primary, candidates, threshold, order, protected,
             members.setdefault(k, []).append(r)
 
     def cost(k):
-        return (k in protected, values[k], order[k])
+        return (k in protected, k in expensive, values[k], order[k])
 
     while True:
         giving_away = _cell_in_giving_away_relations(relations, suppressed, pool, cost)
@@ -541,7 +566,7 @@ def _cell_in_giving_away_relations(relations, suppressed, pool, cost):
                 score[k] = score.get(k, 0) + 1
     if not score:
         return None  # nothing left to hide in those relations: the general repair takes over
-    return min(score, key=lambda k: (cost(k)[0], -score[k], *cost(k)[1:]))
+    return min(score, key=lambda k: (*cost(k)[:2], -score[k], *cost(k)[2:]))
 
 
 def _widening_cell(values, relations, suppressed, exposed, options, threshold, members):

@@ -163,20 +163,28 @@ def plot_share_trend(trend: pd.DataFrame, topic: str, cohort: str = "ehcp_caselo
     return ax
 
 
+def not_shown(threshold: int = disclosure.THRESHOLD) -> str:
+    """What a chart says in place of a suppressed count."""
+    return f"not shown (fewer than {threshold}, or to protect one)"
+
+
 def plot_breakdown(published: pd.DataFrame, cohort: str, topic: str, title: str | None = None):
-    """Horizontal bars of one published (disclosure-controlled) breakdown; suppressed cells are
-    labelled 'c' with no bar."""
+    """Horizontal bars of one published (disclosure-controlled) breakdown. A suppressed count has
+    no bar and says so in words, so that no reader takes it for zero."""
     import matplotlib.pyplot as plt
 
+    threshold = published.attrs.get("threshold", disclosure.THRESHOLD)
     sub = published[(published["cohort"] == cohort) & (published["breakdown_topic"] == topic)]
     sub = sub[~sub["breakdown"].isin(["Total", "Total known"])]
-    counts = pd.to_numeric(sub["count"].where(sub["count"] != "c"), errors="coerce")
+    counts = pd.to_numeric(sub["count"].where(sub["count"] != disclosure.SUPPRESSED), errors="coerce")
     fig, ax = plt.subplots(figsize=(8, max(2.0, 0.32 * len(sub) + 1)))
     y = range(len(sub))
     ax.barh(list(y), counts.fillna(0).to_numpy())
-    for yi, (label, v) in enumerate(zip(sub["count"], counts)):
-        ax.annotate("c" if label == "c" else f"{int(v):,}", (0 if pd.isna(v) else v, yi),
-                    xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)
+    for yi, v in zip(y, counts):
+        hidden = pd.isna(v)
+        ax.annotate(not_shown(threshold) if hidden else f"{int(v):,}", (0 if hidden else v, yi),
+                    xytext=(3, 0), textcoords="offset points", va="center", fontsize=8,
+                    color="0.35" if hidden else "black", style="italic" if hidden else "normal")
     ax.set_yticks(list(y), sub["breakdown"].tolist())
     ax.invert_yaxis()
     ax.set(title=title or f"{cohort}: {topic.lower()}", xlabel="people")

@@ -68,6 +68,12 @@ def published(frames):
                                  la_name="Test LA", census_date="2025-01-16")
 
 
+@pytest.fixture(scope="module")
+def as_designed(frames):
+    """The same tables with every category its own row: suppression does all the work."""
+    return equality.build_tables(frames, threshold=5, redesign=False)
+
+
 def counts_of(counted, cohort, topic, measure="count") -> dict:
     rows = counted.rows[(counted.rows["cohort"] == cohort) & (counted.rows["topic"] == topic)]
     owner = "Pupils" if measure == "population" else cohort
@@ -158,52 +164,54 @@ def test_published_layout(published):
     assert {t.label for t in equality.TOPICS} == set(published["breakdown_topic"])
 
 
-def test_published_tables_pass_the_auditor(published):
-    report = equality.audit_tables(published)
-    assert report.passed and len(report.cells) > 0
-    assert (report.cells["possible_values"] >= 5).all()
-    summary = equality.audit_summary(published)
-    assert set(summary["result"]) == {"pass"}
+def test_published_tables_pass_the_auditor(published, as_designed):
+    for tables in (published, as_designed):  # relations rebuilt from the labels must hold on the values
+        report = equality.audit_tables(tables)
+        assert report.passed
+        assert set(equality.audit_summary(tables)["result"]) == {"pass"}
+    report = equality.audit_tables(as_designed)
+    assert len(report.cells) > 20 and (report.cells["possible_values"] >= 5).all()
 
 
-def test_small_counts_are_suppressed_and_zeros_shown(published, counted):
-    shown = published[published["count"] != "c"]
-    values = shown["count"].astype(int)
-    assert not ((values > 0) & (values < 5)).any()
-    assert (values == 0).any()
-    for col in ["population", "cohort_pupils"]:
-        v = pd.to_numeric(published[col].where(~published[col].isin(["c", "z"])), errors="coerce").dropna()
-        assert not ((v > 0) & (v < 5)).any()
+def test_small_counts_are_suppressed_and_zeros_shown(as_designed, published, counted):
+    for tables in (as_designed, published):
+        shown = tables[tables["count"] != "c"]
+        values = shown["count"].astype(int)
+        assert not ((values > 0) & (values < 5)).any()
+        assert (values == 0).any()
+        for col in ["population", "cohort_pupils"]:
+            v = pd.to_numeric(tables[col].where(~tables[col].isin(["c", "z"])), errors="coerce").dropna()
+            assert not ((v > 0) & (v < 5)).any()
     # every true count of 1-4 was published as c
     small = {k for k, v in counted.values.items() if 0 < v < 5 and k[1] == "count"}
     for cohort, _, topic, b in small:
-        row = published[(published["cohort"] == cohort) & (published["breakdown_topic"] == equality.TOPIC[topic].label)
-                         & (published["breakdown"] == b)]
+        t = as_designed
+        row = t[(t["cohort"] == cohort) & (t["breakdown_topic"] == equality.TOPIC[topic].label) & (t["breakdown"] == b)]
         assert (row["count"] == "c").all()
 
 
-def test_suppressed_cells_hold_only_c_and_hide_their_percentages(published):
-    hidden = published[published["count"] == "c"]
+def test_suppressed_cells_hold_only_c_and_hide_their_percentages(as_designed):
+    hidden = as_designed[as_designed["count"] == "c"]
     assert len(hidden) > 0
     assert (hidden["percent"] == "c").all()
     assert hidden["percent_of_known"].isin(["c", "z"]).all()
     ratio_cols = ["risk_ratio", "risk_ratio_lower", "risk_ratio_upper", "disproportionality"]
-    pupils_hidden = published[published["cohort_pupils"] == "c"]
+    pupils_hidden = as_designed[as_designed["cohort_pupils"] == "c"]
     assert (pupils_hidden["risk_percent"] == "c").all()
     known = pupils_hidden[~pupils_hidden["breakdown"].isin(equality.SPECIAL)]
     assert (known[ratio_cols] == "c").all().all()
     # a percentage is only ever a number, c or z
     for col in ["percent", "percent_of_known", "risk_percent"]:
-        v = published[col]
+        v = as_designed[col]
         assert (v.isin(["c", "z"]) | v.str.fullmatch(r"\d+\.\d+")).all(), col
 
 
 def test_percentages_are_computed_from_published_counts(published):
     rows = published[(published["cohort"] == "EHCP") & (published["breakdown_topic"] == "Sex")].set_index("breakdown")
     total = int(rows.at["Total", "count"])
-    for sex in ["Male", "Female"]:
-        if rows.at[sex, "count"] != "c":
-            assert rows.at[sex, "percent"] == f"{100 * int(rows.at[sex, 'count']) / total:.1f}"
+    for _, rec in rows.drop(index="Total").iterrows():
+        if rec["count"] != "c":
+            assert rec["percent"] == f"{100 * int(rec['count']) / total:.1f}"
 
 
 def test_kingston_style_publication_of_the_same_tables_fails_the_auditor(counted):
@@ -287,14 +295,77 @@ def test_unknown_ethnicity_is_reported_as_a_finding(published):
 
 
 def test_findings_and_page_of_a_cohort_whose_total_is_withheld():
-    """A small LA: the EHCP cohort's total is itself suppressed, so the findings cannot quote it."""
-    tables = equality.build_tables(make_frames(seed=5, n_pupils=800, n_out_of_school=10), threshold=5)
+    """A small LA with three EHCPs: the cohort's total is itself suppressed, so the findings
+    cannot quote it, and nothing can be combined into a group of five."""
+    frames = make_frames(seed=5, n_pupils=800, n_out_of_school=10)
+    frames["ehcp_caseload"] = frames["ehcp_caseload"].head(3)
+    frames["ehcp_caseload"].loc[:, "ethnicity"] = [None, "WBRI", "WBRI"]
+    tables = equality.build_tables(frames, threshold=5)
+    assert equality.audit_tables(tables).passed
     totals = tables[(tables["breakdown"] == "Total") & (tables["breakdown_topic"] == "Sex")].set_index("cohort")
     assert totals.loc["EHCP", "count"] == "c" and totals.loc["SEN support", "count"] != "c"
+    ehcp = tables[tables["cohort"] == "EHCP"]
+    assert set(ehcp["count"]) <= {"c", "0"}
     lines = equality.findings(tables)
-    ehcp = [line for line in lines if line.startswith("EHCP: ethnicity is unknown")]
-    assert len(ehcp) == 1 and "withheld number (c)" in ehcp[0] and " c " not in ehcp[0].replace("(c)", "")
+    ehcp_lines = [line for line in lines if line.startswith("EHCP: ethnicity is unknown")]
+    assert len(ehcp_lines) == 1 and " c " not in ehcp_lines[0].replace("(c)", "")
     assert "Equality assessment tables" in equality.tables_html(tables)
+
+
+TABLE_SETS = {"6,000 pupils": dict(seed=0), "2,500 pupils": dict(seed=3, n_pupils=2500, n_out_of_school=60),
+              "800 pupils": dict(seed=5, n_pupils=800, n_out_of_school=10),
+              "25,000 pupils": dict(seed=1, n_pupils=25000, n_out_of_school=300)}
+
+
+def large_hidden(source, threshold=5, redesign=True, grouping="dfe") -> pd.DataFrame:
+    """Suppressed counts of at least `threshold` that are above 100 or above 10% of their table
+    (in a table of fewer than ten times the threshold, any count of at least the threshold is
+    over a tenth of it: there only counts above 100 are looked for)."""
+    counted, suppression = equality.protect_tables(source, threshold, grouping, redesign=redesign)
+    h = equality.hidden_counts(counted, suppression)
+    hid = h[h["suppressed"] & (h["count"] >= threshold)]
+    return hid[(hid["count"] > 100) | ((hid["share"] > 0.10) & (hid["table_total"] >= 10 * threshold))]
+
+
+@pytest.mark.parametrize("name", TABLE_SETS)
+def test_redesigned_tables_hide_no_large_count(name):
+    """Small groups are combined before suppression, so no complementary cell hides a large count
+    (the tables as designed did), and the tables still pass the auditor."""
+    frames = make_frames(**TABLE_SETS[name])
+    assert large_hidden(frames).empty
+    assert not large_hidden(frames, redesign=False).empty
+    tables = equality.build_tables(frames, threshold=5)
+    assert equality.audit_tables(tables).passed
+    from sendlib.equality import categories, groups
+
+    for rec in tables.itertuples():  # every row says which categories it holds
+        topic = equality.TOPIC_BY_LABEL[rec.breakdown_topic]
+        for label, t in zip(rec.breakdown.split(" | "), (topic.rows, topic.cols) if topic.is_cross else (topic.id,)):
+            known = set(categories(t)) | set(equality.SPECIAL)
+            assert set(groups.members(t, label)) <= known, label
+
+
+def test_combined_groups_are_labelled_by_what_they_hold():
+    from sendlib.equality import design, groups
+
+    assert groups.group_label("age_eqia", ("0-4", "5-10")) == "0-10"
+    assert groups.group_label("age_eqia", ("11-15", "16+")) == "11+"
+    assert groups.group_label("age_dfe", ("Under 5", "5 to 10")) == "Under 11"
+    assert groups.group_label("school_year", ("Nursery 1", "Nursery 2", "Reception")) == "Nursery 1 to Reception"
+    assert groups.group_label("sex", ("Male", "Unknown")) == "Male or unknown"
+    vi_msi = groups.group_label("need", ("Visual impairment", "Multi-sensory impairment"))
+    assert vi_msi == "Other sensory and/or physical needs (Visual impairment; Multi-sensory impairment)"
+    grt = groups.group_label("ethnicity_detailed", ("Traveller of Irish heritage", "Gypsy / Roma"))
+    assert grt == "Other White (Traveller of Irish heritage; Gypsy / Roma)"
+    for topic, label in [("age_eqia", "0-10"), ("age_dfe", "Under 11"), ("need", vi_msi),
+                         ("ethnicity_detailed", grt), ("sex", "Male or unknown")]:
+        assert groups.atoms(topic, label) == frozenset().union(
+            *(groups.atoms(topic, m) for m in groups.members(topic, label)))
+    assert groups.atoms("age_eqia", "0-10") == groups.atoms("school_year", "Nursery 1 to Year 5")
+    # a small age band joins its smaller neighbour; Unknown joins the largest group
+    counts = [{"0-4": 3, "5-10": 40, "11-15": 400, "16+": 30, "Unknown": 2}]
+    got = design.combine("age_eqia", ["0-4", "5-10", "11-15", "16+", "Unknown"], counts, 5)
+    assert [g.label for g in got] == ["0-10", "11-15 or unknown", "16+"]
 
 
 # ---- Kingston, December 2018: the cleaning fixture taken through the equality tables ---------
@@ -350,8 +421,15 @@ def test_kingston_published_tables_pass_and_kingstons_own_table_fails(kingston):
     assert equality.audit_tables(tables).passed
     age = tables[(tables["cohort"] == "EHCP")
                  & (tables["breakdown_topic"] == "Age (EqIA bands)")].set_index("breakdown")
-    assert age.at["0-4", "count"] == "c" and age.at["Total", "count"] == "1157"
-    assert (age["count"] == "c").sum() >= 2  # a second band hides the 0-4 count
+    # the 0-4 band (2 people) is shown with its neighbour rather than hidden with a second band
+    assert "0-4" not in age.index and "5-10" not in age.index
+    assert age.at["0-10", "count"] == "315" and age.at["Total", "count"] == "1157"
+    assert large_hidden(kingston, grouping="kingston").empty
+    as_designed = equality.build_tables(kingston, threshold=5, ethnicity_grouping="kingston", redesign=False)
+    age = as_designed[(as_designed["cohort"] == "EHCP")
+                      & (as_designed["breakdown_topic"] == "Age (EqIA bands)")].set_index("breakdown")
+    assert age.at["0-4", "count"] == "c" and (age["count"] == "c").sum() >= 2  # a second band hides it
+    assert equality.audit_tables(as_designed).passed
     assert set(tables["time_period"]) == {"201819"}  # census at the end of December 2018
 
     # Kingston's table: 0-4 as "fewer than five", the other bands and the total published
@@ -380,34 +458,130 @@ def processed_dir(tmp_path_factory):
     return folder
 
 
-def test_command_writes_csv_xlsx_html_identically_twice(processed_dir, tmp_path, capsys):
+NAMES = ["equality_tables.csv", "equality_tables.meta.csv", "equality_tables.xlsx", "equality_tables.html"]
+
+
+def test_command_writes_every_file_identically_twice(processed_dir, tmp_path, capsys):
     outs = []
     for run in ("a", "b"):
         assert cli.main(["equality", str(processed_dir), str(tmp_path / run), "--threshold", "5"]) == 0
-        outs.append({n: (tmp_path / run / n).read_bytes()
-                     for n in ["equality_tables.csv", "equality_tables.xlsx", "equality_tables.html"]})
+        outs.append({n: (tmp_path / run / n).read_bytes() for n in NAMES})
     assert outs[0] == outs[1]
     assert "disclosure audit passed" in capsys.readouterr().err  # the summary line is logged
     csv = pd.read_csv(io.BytesIO(outs[0]["equality_tables.csv"]), dtype=str, keep_default_na=False)
-    assert list(csv.columns) == equality.COLUMNS
     assert set(csv["la_name"]) == {"Meta LA"} and set(csv["time_period"]) == {"202425"}
     assert equality.audit_tables(csv, 5).passed  # the auditor works from the written file alone
-    wb = openpyxl.load_workbook(io.BytesIO(outs[0]["equality_tables.xlsx"]))
-    assert wb.sheetnames[0] == "Notes" and "EHCP Age EqIA" in wb.sheetnames
-    assert all(len(s) <= 31 for s in wb.sheetnames)
-    ws = wb["EHCP Sex"]
-    assert "fewer than five" in ws["A2"].value
-    assert [ws.cell(r, 1).value for r in range(5, 10)] == ["Male", "Female", "Unknown", "Total known", "Total"]
-    assert isinstance(ws.cell(9, 2).value, int)  # counts are numbers in Excel, so that they add up
-    # suppressed cells hold the text c, and only where the CSV has c
-    one_way_sheets = [f"{cohort} {t.sheet}" for t in equality.TOPICS if not t.is_cross
-                      for cohort in ("EHCP", "SEN support")]
-    hidden_xlsx = sum(c.value == "c" for name in one_way_sheets for row in wb[name].iter_rows(min_row=5)
-                      for c in row[1:2])
-    one_way = csv[~csv["breakdown"].str.contains(" | ", regex=False)]
-    assert hidden_xlsx == (one_way["count"] == "c").sum() > 0
     html = outs[0]["equality_tables.html"].decode()
     assert "fewer than five" in html and "<script" not in html and "Disclosure audit" in html
+
+
+def test_csv_is_in_the_dfe_open_data_layout_with_its_metadata(processed_dir, tmp_path):
+    from sendlib.equality import opendata
+
+    assert cli.main(["equality", str(processed_dir), str(tmp_path)]) == 0
+    csv = pd.read_csv(tmp_path / "equality_tables.csv", dtype=str, keep_default_na=False)
+    assert list(csv.columns) == [
+        "time_period", "time_identifier", "geographic_level", "country_code", "country_name", "region_code",
+        "region_name", "old_la_code", "new_la_code", "la_name", "cohort", "breakdown_topic", "breakdown", "count",
+        "percent", "percent_of_known", "population", "cohort_pupils", "risk_percent", "risk_ratio",
+        "risk_ratio_lower", "risk_ratio_upper", "disproportionality"]
+    assert set(zip(csv["country_code"], csv["country_name"])) == {("E92000001", "England")}
+    assert set(zip(csv["region_code"], csv["region_name"])) == {("E12000007", "London")}  # LA 314's region
+    meta = pd.read_csv(tmp_path / "equality_tables.meta.csv", dtype=str, keep_default_na=False)
+    assert list(meta.columns) == opendata.META_COLUMNS
+    assert list(meta["col_name"]) == [c for c in csv.columns if c in set(meta["col_name"])]
+    assert set(meta["col_type"]) == {"Filter", "Indicator"} and (meta["label"] != "").all()
+    assert meta.loc[meta["col_name"] == "breakdown", "filter_grouping_column"].item() == "breakdown_topic"
+    assert "breakdown_topic" not in set(meta["col_name"])  # a grouping column has no row of its own
+    for rec in meta.itertuples():
+        values = csv[rec.col_name]
+        if rec.col_type == "Indicator":  # numbers, or the DfE symbols
+            assert (values.isin(["c", "z", "x"]) | values.str.fullmatch(r"\d+(\.\d+)?")).all(), rec.col_name
+            assert rec.indicator_dp.isdigit() and rec.indicator_grouping
+            decimals = values[values.str.contains(".", regex=False)].str.split(".").str[1].str.len()
+            assert (decimals == int(rec.indicator_dp)).all(), rec.col_name
+        else:
+            assert rec.indicator_unit == "" and rec.indicator_dp == ""
+    assert not (csv["breakdown"].isin(["Too small to judge"])).any()
+    beyond_school = csv[(csv["breakdown"] == "20 to 25") & (csv["population"] == "0")]
+    assert (beyond_school["disproportionality"] == "z").all()  # no pupils of 20-25 to compare with
+
+
+@pytest.fixture(scope="module")
+def workbook(frames, tmp_path_factory):
+    """The workbook of the tables as designed (so that some cells are c) for LA 314 in January 2025."""
+    tables = equality.build_tables(frames, 5, la_code="314", la_name="Test LA", census_date="2025-01-16",
+                                   redesign=False)
+    path = tmp_path_factory.mktemp("xlsx") / "tables.xlsx"
+    equality.write_xlsx(tables, path)
+    return tables, openpyxl.load_workbook(path)
+
+
+def _table_rows(ws):
+    """Rows of the table under a sheet's title, source and notes (from its header row on)."""
+    header = next(r for r in range(1, 12) if ws.cell(r, 1).font.b and ws.cell(r, 1).fill.fgColor.rgb.endswith("F3F2F1"))
+    return header, list(ws.iter_rows(min_row=header + 1))
+
+
+def test_xlsx_is_ready_to_paste_into_an_assessment(workbook):
+    from sendlib.render.tabular import NUMBER
+
+    tables, wb = workbook
+    assert wb.sheetnames[:2] == ["Notes", "Assessment"] and "EHCP Age EqIA" in wb.sheetnames
+    assert all(len(s) <= 31 for s in wb.sheetnames)
+    hidden = 0
+    for ws in wb.worksheets:
+        assert "Test LA" in ws["A1"].value and "16 January 2025" in ws["A1"].value and ws["A1"].font.b
+        assert ws["A2"].value.startswith("Source: ") and "school census" in ws["A2"].value
+        assert any("fewer than five" in str(ws.cell(r, 1).value) and ws.cell(r, 1).alignment.wrap_text
+                   for r in range(3, 6)) or ws.title == "Assessment"
+        header, rows = _table_rows(ws)
+        assert all(c.alignment.wrap_text for c in ws[header] if c.value)
+        for row in rows:
+            for c in row:
+                assert not (isinstance(c.value, str) and NUMBER.fullmatch(c.value)), (ws.title, c.coordinate)
+                width = ws.column_dimensions[c.column_letter].width
+                if isinstance(c.value, (int, float)):
+                    assert len(f"{c.value:,}") < width and c.alignment.horizontal == "right"
+                    assert c.number_format in ("#,##0", "0.0", "0.00"), (ws.title, c.coordinate, c.number_format)
+                elif c.value == "c":
+                    hidden += 1
+                    assert c.alignment.horizontal == "right"
+                elif isinstance(c.value, str):
+                    assert len(c.value) < width or c.alignment.wrap_text, (ws.title, c.value)
+    one_way = [f"{co} {t.sheet}" for t in equality.TOPICS for co in ("EHCP", "SEN support") if not t.is_cross]
+    counted_c = sum(c.value == "c" for name in one_way for row in _table_rows(wb[name])[1] for c in row[1:2])
+    one_way_rows = tables[~tables["breakdown"].str.contains(" | ", regex=False)]
+    assert counted_c == (one_way_rows["count"] == "c").sum() > 0 and hidden > counted_c
+    ws = wb["EHCP Sex"]
+    header, rows = _table_rows(ws)
+    labels = {r[0].value: r for r in rows}
+    assert {"Male", "Female", "Total"} <= set(labels) and isinstance(labels["Total"][1].value, int)
+    assert labels["Total"][1].number_format == "#,##0" and labels["Total"][2].number_format == "0.0"
+    ci = [c for c in ws[header] if c.value == "95% CI lower"][0].column - 1
+    assert any(isinstance(r[ci].value, float) and r[ci].number_format == "0.00" for r in rows)
+    summary_header, summary = _table_rows(wb["Notes"])
+    assert any(isinstance(c.value, int) for row in summary for c in row)  # audit numbers are numbers
+    _, judged = _table_rows(wb["Assessment"])
+    assert len(judged) == 9 and all("to be completed" in r[2].value for r in judged)
+    assert not any("low relevance" in str(c.value) for row in wb["Assessment"].iter_rows() for c in row)
+
+
+def test_text_that_a_spreadsheet_would_run_is_neutralised(processed_dir, tmp_path):
+    from sendlib.render.tabular import FORMULA_START
+
+    evil = "=cmd|' /C calc'!A0"
+    assert cli.main(["equality", str(processed_dir), str(tmp_path), "--la-name", evil]) == 0
+    csv = pd.read_csv(tmp_path / "equality_tables.csv", dtype=str, keep_default_na=False)
+    assert set(csv["la_name"]) == {"'" + evil}
+    assert not any(v.startswith(FORMULA_START) for col in csv.columns for v in csv[col] if not v[1:2].isdigit())
+    wb = openpyxl.load_workbook(tmp_path / "equality_tables.xlsx")
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                assert c.data_type != "f", (ws.title, c.coordinate)
+                assert not (isinstance(c.value, str) and c.value.startswith(FORMULA_START)), (ws.title, c.value)
+    assert evil in wb["Notes"]["A1"].value  # shown as the text it is
 
 
 def test_command_options_override_metadata(processed_dir, tmp_path):
@@ -470,6 +644,6 @@ def test_synthetic_demo_tables_pass_the_auditor(demo_processed, tmp_path):
     tables = equality.write_tables(demo_processed, tmp_path, threshold=5)
     written = pd.read_csv(tmp_path / "equality_tables.csv", dtype=str, keep_default_na=False)
     assert equality.audit_tables(written, 5).passed
-    assert (written["count"] == "c").any()
+    assert large_hidden(demo_processed).empty and not large_hidden(demo_processed, redesign=False).empty
     assert set(written["time_period"]) == {"202425"}
     assert written.equals(tables.reset_index(drop=True).astype(str))

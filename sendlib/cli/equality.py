@@ -15,7 +15,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from sendlib.equality.categories import GROUPINGS
 
     parser.add_argument("processed_dir", metavar="PROCESSED_DIR", help="folder written by `sendlib clean`")
-    parser.add_argument("out_dir", metavar="OUT_DIR", help="folder for equality_tables.csv/.xlsx/.html")
+    parser.add_argument("out_dir", metavar="OUT_DIR", help="folder for equality_tables.csv/.meta.csv/.xlsx/.html")
     parser.add_argument("--threshold", type=int, default=THRESHOLD,
                         help="counts from 1 to THRESHOLD-1 are suppressed (default: %(default)s)")
     parser.add_argument("--ethnicity-grouping", choices=list(GROUPINGS), default="dfe",

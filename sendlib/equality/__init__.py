@@ -22,15 +22,22 @@ Conventions:
   the same holds for the comparison group (the minimum sizes of the US federal method for special
   education disproportionality), and the interval excludes 1: ``Higher`` or ``Lower``; otherwise
   ``No difference shown`` or ``Too small to judge``.
-- Disclosure control (:mod:`sendlib.disclosure`) covers every count published, the pupils and the
-  cohort-in-census counts included; a percentage, risk or ratio is published only where every
-  count it is computed from is published. Suppressed cells are ``c``; ``z`` means not applicable.
+- Tables are redesigned before suppression: small groups are combined into stated groups
+  ("0-10", "Other White (Traveller of Irish heritage; Gypsy / Roma)", "Male or unknown"), so that
+  suppression hides little and never a large count. Disclosure control (:mod:`sendlib.disclosure`)
+  then covers every count published, the pupils and the cohort-in-census counts included; a
+  percentage, risk or ratio is published only where every count it is computed from is published.
+  Suppressed cells are ``c``; ``z`` means not applicable (a total, or a group with no pupils in
+  the census).
 
 One module per job, in the order of the work:
 
 - :mod:`~sendlib.equality.topics`: what is broken down, and the names of cells;
 - :mod:`~sendlib.equality.categories`: each characteristic's categories and each person's;
 - :mod:`~sendlib.equality.inputs`: the processed tables and metadata counted from;
+- :mod:`~sendlib.equality.groups`: combined groups, their labels and what a label holds;
+- :mod:`~sendlib.equality.design`: each cohort's tables redesigned (small groups combined) before
+  suppression;
 - :mod:`~sendlib.equality.relations`: the additive relations a reader knows;
 - :mod:`~sendlib.equality.counts`: every cell counted, before disclosure control;
 - :mod:`~sendlib.equality.risk`: risk ratios and their flags;
@@ -38,6 +45,7 @@ One module per job, in the order of the work:
 - :mod:`~sendlib.equality.audit`: the auditor's view of the published table;
 - :mod:`~sendlib.equality.wording`, :mod:`~sendlib.equality.layout`, :mod:`~sendlib.equality.plot`:
   findings and notes, tables laid out for reading, the forest plot;
+- :mod:`~sendlib.equality.opendata`: the DfE open-data layout (geography, metadata file);
 - :mod:`~sendlib.equality.pages`, :mod:`~sendlib.equality.workbook`, :mod:`~sendlib.equality.files`:
   HTML (through :mod:`sendlib.render`), Excel, and the files written beside each other.
 """
@@ -55,6 +63,8 @@ from sendlib.equality.publication import (
     SUPPRESSED,
     academic_year_code,
     build_tables,
+    hidden_counts,
+    protect_tables,
     publish,
 )
 from sendlib.equality.relations import relations_for
@@ -81,7 +91,7 @@ __all__ = [
     "COHORTS", "COLUMNS", "GROUPS", "KNOWN", "NOT_APPLICABLE", "PUPILS", "SEP", "SPECIAL", "SUPPRESSED",
     "TOPIC", "TOPIC_BY_LABEL", "TOPICS", "TOTAL", "UNKNOWN", "CountedTables", "Topic",
     "academic_year_code", "audit_summary", "audit_tables", "build_tables", "categories",
-    "characteristics", "count_tables", "display_table", "disproportionality", "findings",
-    "plot_risk_ratios", "publish", "published_cells", "relations_for", "risk_ratio", "show_topic",
+    "characteristics", "count_tables", "display_table", "disproportionality", "findings", "hidden_counts",
+    "plot_risk_ratios", "protect_tables", "publish", "published_cells", "relations_for", "risk_ratio", "show_topic",
     "suppression_note", "tables_html", "topic_html", "write_tables", "write_xlsx",
 ]

@@ -14,14 +14,15 @@ DISPROPORTIONALITY_HEADINGS = {"population": "Pupils in census", "cohort_pupils"
                                "disproportionality": "Disproportionality"}
 
 
-def display_table(tables: pd.DataFrame, cohort: str, topic: str) -> pd.DataFrame:
+def display_table(tables: pd.DataFrame, cohort: str, topic: str, value: str = "both") -> pd.DataFrame:
     """One table laid out for reading: one-way tables as rows with their columns, cross-tabulations
-    as a matrix of counts with the row percentage in brackets. Values stay as published strings
-    (``c`` suppressed, blank for not applicable)."""
+    as a matrix of counts with the row percentage in brackets (`value` ``both``), or of counts
+    (``count``) or row percentages (``percent``) alone. Values stay as published strings (``c``
+    suppressed, blank for not applicable)."""
     t = TOPIC[topic]
     sub = tables[(tables["cohort"] == cohort) & (tables["breakdown_topic"] == t.label)]
     blank = sub.replace(NOT_APPLICABLE, "")
-    return _matrix(blank, t) if t.is_cross else _rows(blank, t, cohort)
+    return _matrix(blank, t, value) if t.is_cross else _rows(blank, t, cohort)
 
 
 def _rows(blank: pd.DataFrame, t: Topic, cohort: str) -> pd.DataFrame:
@@ -31,10 +32,13 @@ def _rows(blank: pd.DataFrame, t: Topic, cohort: str) -> pd.DataFrame:
     return blank[list(cols)].rename(columns=cols).reset_index(drop=True)
 
 
-def _matrix(blank: pd.DataFrame, t: Topic) -> pd.DataFrame:
+def _matrix(blank: pd.DataFrame, t: Topic, value: str = "both") -> pd.DataFrame:
     parts = blank["breakdown"].str.split(SEP, regex=False)
-    cell = [c if p in ("", SUPPRESSED) or c == SUPPRESSED or b.endswith(SEP + TOTAL) else f"{c} ({p}%)"
-            for c, p, b in zip(blank["count"], blank["percent"], blank["breakdown"])]
+    if value in ("count", "percent"):
+        cell = list(blank[value])
+    else:
+        cell = [c if p in ("", SUPPRESSED) or c == SUPPRESSED or b.endswith(SEP + TOTAL) else f"{c} ({p}%)"
+                for c, p, b in zip(blank["count"], blank["percent"], blank["breakdown"])]
     matrix = pd.DataFrame({"row": parts.str[0], "col": parts.str[1], "cell": cell})
     rows = list(dict.fromkeys(matrix["row"]))
     cols = list(dict.fromkeys(matrix["col"]))

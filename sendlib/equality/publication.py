@@ -7,13 +7,16 @@ import math
 import pandas as pd
 
 from sendlib import ages, disclosure
+from sendlib.equality import opendata
 from sendlib.equality.counts import CountedTables, count_tables
+from sendlib.equality.groups import is_known
 from sendlib.equality.inputs import metadata
 from sendlib.equality.risk import disproportionality
 from sendlib.equality.topics import (
     COLUMNS,
     DISPROPORTIONALITY_COLUMNS,
     KNOWN,
+    PUPILS,
     SEP,
     SPECIAL,
     TOPIC,
@@ -21,6 +24,7 @@ from sendlib.equality.topics import (
     cell,
     population_cell,
     pupils_cell,
+    table_cell,
 )
 from sendlib.errors import SendlibInputError
 
@@ -30,14 +34,16 @@ NOT_AVAILABLE = "x"  # a ratio with no pupils to compare
 RATIO_COLUMNS = ("risk_ratio", "risk_ratio_lower", "risk_ratio_upper", "disproportionality")
 
 
-def _denominators(cohort, topic, b) -> tuple[tuple | None, tuple | None]:
-    """Cells whose counts `percent` and `percent_of_known` of a row are computed from."""
+def _denominators(pub: dict, cohort, topic, b) -> tuple[tuple | None, tuple | None]:
+    """Cells whose counts `percent` and `percent_of_known` of a row are computed from (the second
+    None for a row that is not a group of known values, or a table that shows no known total)."""
+    def k(label):
+        return cell(cohort, "count", topic, label)
     if TOPIC[topic].is_cross:
         r, c = b.split(SEP)
-        return (cell(cohort, "count", topic, f"{r}{SEP}{TOTAL}"),
-                cell(cohort, "count", topic, f"{r}{SEP}{KNOWN}") if c not in SPECIAL else None)
-    return (cell(cohort, "count", topic, TOTAL),
-            cell(cohort, "count", topic, KNOWN) if b not in SPECIAL else None)
+        known = k(f"{r}{SEP}{KNOWN}")
+        return k(f"{r}{SEP}{TOTAL}"), known if known in pub and is_known(TOPIC[topic].cols, c) else None
+    return k(TOTAL), k(KNOWN) if k(KNOWN) in pub and is_known(topic, b) else None
 
 
 def _fmt_percent(num, den, published: dict, digits: int = 1) -> str:
@@ -63,7 +69,7 @@ def _fmt_ratio(x: float) -> str:
 
 def _count_columns(pub: dict, cohort: str, topic: str, b: str) -> dict:
     key = cell(cohort, "count", topic, b)
-    den, den_known = _denominators(cohort, topic, b)
+    den, den_known = _denominators(pub, cohort, topic, b)
     rec = {"cohort": cohort, "breakdown_topic": TOPIC[topic].label, "breakdown": b,
            "count": _fmt_count(pub[key]), "percent": _fmt_percent(key, den, pub),
            "percent_of_known": _fmt_percent(key, den_known, pub)}
@@ -80,6 +86,8 @@ def _disproportionality_columns(pub: dict, cohort: str, topic: str, b: str, d: p
            "risk_percent": _fmt_percent(a_key, n_key, pub, digits=2)}
     if b in SPECIAL:
         return rec
+    if pub[n_key] == 0:  # no pupils of the group in the census (a band beyond school age)
+        return {**rec, **dict.fromkeys(RATIO_COLUMNS, NOT_APPLICABLE)}
     needed = [a_key, n_key, pupils_cell(cohort, topic, TOTAL), population_cell(topic, TOTAL)]
     if any(pub[k] is None for k in needed):
         return {**rec, **dict.fromkeys(RATIO_COLUMNS, SUPPRESSED)}
@@ -101,10 +109,36 @@ def publish(counted: CountedTables, suppression: disclosure.Suppression, *, time
         records.append(rec)
     out = pd.DataFrame(records)
     ids = {"time_period": time_period, "time_identifier": "Academic year", "geographic_level": "Local authority",
-           "new_la_code": new_la_code, "old_la_code": old_la_code, "la_name": la_name}
+           **opendata.geography(old_la_code), "old_la_code": old_la_code, "new_la_code": new_la_code,
+           "la_name": la_name}
     for i, (column, value) in enumerate(ids.items()):
         out.insert(i, column, value)
     return out[COLUMNS].astype(str)
+
+
+def protect_tables(source, threshold: int = disclosure.THRESHOLD, ethnicity_grouping: str = "dfe", *,
+                   redesign: bool = True) -> tuple[CountedTables, disclosure.Suppression]:
+    """The counted tables (redesigned for `threshold` unless `redesign` is False) and the cells to
+    suppress in them."""
+    if threshold < 1:
+        raise SendlibInputError(f"threshold must be at least 1, not {threshold}")
+    counted = count_tables(source, ethnicity_grouping, threshold if redesign else None)
+    return counted, disclosure.suppress(counted.table_set(cost=redesign), threshold)
+
+
+def hidden_counts(counted: CountedTables, suppression: disclosure.Suppression) -> pd.DataFrame:
+    """Every count of the tables with its table's total and whether it is suppressed: cohort,
+    measure, topic, breakdown, count, table_total, share (of the table total), suppressed."""
+    rows = []
+    for (cohort, measure, topic), breakdowns in counted.layout.items():
+        keys = [table_cell(cohort, measure, topic, b) for b in breakdowns]
+        total = max(counted.values[k] for k in keys)
+        rows += [(cohort, measure, topic, b, counted.values[k], total, k in suppression.suppressed)
+                 for k, b in zip(keys, breakdowns)]
+    out = pd.DataFrame(rows, columns=["cohort", "measure", "topic", "breakdown", "count", "table_total", "suppressed"])
+    out.insert(6, "share", out["count"] / out["table_total"].where(out["table_total"] > 0))
+    out.loc[out["measure"] == "population", "cohort"] = PUPILS  # one cell, shown beside each cohort
+    return out.drop_duplicates(subset=["cohort", "measure", "topic", "breakdown"]).reset_index(drop=True)
 
 
 def academic_year_code(census_date) -> str:
@@ -116,8 +150,12 @@ def academic_year_code(census_date) -> str:
 def build_tables(source, threshold: int = disclosure.THRESHOLD, ethnicity_grouping: str = "dfe", *,
                  la_code: str | None = None, new_la_code: str | None = None,
                  la_name: str | None = None, census_date=None, cell_size: int = 10,
-                 n_size: int = 30) -> pd.DataFrame:
+                 n_size: int = 30, redesign: bool = True) -> pd.DataFrame:
     """The published equality tables of a processed folder (or dict of frames), suppressed.
+
+    With `redesign` (the default) small groups are combined before suppression and hiding a large
+    count is expensive (:mod:`sendlib.equality.design`); without, every category is its own row
+    and complementary cells are chosen by count alone (kept to measure what the redesign gains).
 
     Returns the tidy table (columns :data:`COLUMNS`, all strings, ``c`` where suppressed) in
     publication order. Its ``attrs`` carry the threshold, the grouping and the suppression (cells
@@ -125,12 +163,9 @@ def build_tables(source, threshold: int = disclosure.THRESHOLD, ethnicity_groupi
     LA codes, name and census date come from the arguments, else from ``metadata.json`` in the
     processed folder, else (census date only) from a folder named by its census year.
     """
-    if threshold < 1:
-        raise SendlibInputError(f"threshold must be at least 1, not {threshold}")
     meta = metadata(source)
     census_date = census_date or meta.get("census_date")
-    counted = count_tables(source, ethnicity_grouping)
-    suppression = disclosure.suppress(counted.table_set(), threshold)
+    counted, suppression = protect_tables(source, threshold, ethnicity_grouping, redesign=redesign)
     tables = publish(counted, suppression,
                      time_period=academic_year_code(census_date) if census_date else "",
                      new_la_code=str(new_la_code or meta.get("new_la_code") or ""),
@@ -138,6 +173,7 @@ def build_tables(source, threshold: int = disclosure.THRESHOLD, ethnicity_groupi
                      la_name=str(la_name or meta.get("la_name") or ""),
                      cell_size=cell_size, n_size=n_size)
     tables.attrs.update(threshold=threshold, ethnicity_grouping=ethnicity_grouping,
+                        census_date=str(pd.Timestamp(census_date).date()) if census_date else "",
                         primary=len(suppression.primary), secondary=len(suppression.secondary),
                         method=suppression.method)
     return tables

@@ -16,8 +16,11 @@ COHORTS = {"EHCP": ("ehcp_caseload", "E"), "SEN support": ("sen_support", "K")}
 PUPILS = "Pupils"  # the school census population, shared by both cohorts
 CENSUS_COHORT = "SEN support"  # the cohort that *is* a group of census pupils (no cohort_pupils cells)
 
-ID_COLUMNS = ["time_period", "time_identifier", "geographic_level", "new_la_code", "old_la_code",
-              "la_name", "cohort", "breakdown_topic", "breakdown"]
+# the DfE open-data layout: time and geography, then filters, then indicators (sendlib.equality.opendata)
+GEOGRAPHY_COLUMNS = ["time_period", "time_identifier", "geographic_level", "country_code", "country_name",
+                     "region_code", "region_name", "old_la_code", "new_la_code", "la_name"]
+FILTER_COLUMNS = ["cohort", "breakdown_topic", "breakdown"]
+ID_COLUMNS = GEOGRAPHY_COLUMNS + FILTER_COLUMNS
 COUNT_COLUMNS = ["count", "percent", "percent_of_known"]
 DISPROPORTIONALITY_COLUMNS = ["population", "cohort_pupils", "risk_percent", "risk_ratio",
                               "risk_ratio_lower", "risk_ratio_upper", "disproportionality"]
@@ -71,3 +74,14 @@ def pupils_cell(cohort: str, topic: str, breakdown: str) -> tuple[str, str, str,
 def population_cell(topic: str, breakdown: str) -> tuple[str, str, str, str]:
     """The cell counting all pupils of the census in a group."""
     return cell(PUPILS, "population", topic, breakdown)
+
+
+def table_cell(cohort: str, measure: str, topic: str, breakdown: str) -> tuple[str, str, str, str]:
+    """The cell of a row of a cohort's table: pupils' counts (measure ``population``) are cells of
+    :data:`PUPILS`, the same whichever cohort they are shown beside."""
+    return population_cell(topic, breakdown) if measure == "population" else cell(cohort, measure, topic, breakdown)
+
+
+def universe(cohort: str, measure: str) -> tuple[str, str]:
+    """The people a table of a cohort and measure counts (all pupils for ``population``)."""
+    return (PUPILS, measure) if measure == "population" else (cohort, measure)

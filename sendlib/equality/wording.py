@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sendlib.equality.groups import OR_UNKNOWN
 from sendlib.equality.publication import SUPPRESSED
 from sendlib.equality.risk import FLAGS
 from sendlib.equality.topics import COHORTS, TOPIC, TOTAL, UNKNOWN
@@ -14,12 +15,15 @@ ETHNICITY_LABELS = (TOPIC["ethnicity_major"].label, TOPIC["ethnicity_detailed"].
 
 
 def suppression_note(threshold: int) -> str:
-    """The note that explains ``c`` to readers ("fewer than five", as Kingston's tables say)."""
+    """The note that explains combined groups and ``c`` to readers ("fewer than five")."""
     n = _WORDS.get(threshold, str(threshold))
-    return (f"c: fewer than {n}, or withheld so that a count of fewer than {n} "
+    return (f"Groups of fewer than {n} people are combined with others and each row says what it holds "
+            f"(\"0-10\", \"Other White (Traveller of Irish heritage; Gypsy / Roma)\", \"Male or unknown\"). "
+            f"c: fewer than {n}, or withheld so that a count of fewer than {n} "
             f"cannot be worked out from the totals (the two are shown the same way on purpose). "
             f"Zeros are shown. Percentages, risks and ratios are withheld wherever a count they are "
-            f"computed from is withheld. Blank: not applicable; x: not available (no pupils to compare). "
+            f"computed from is withheld. Blank (z in the CSV file): not applicable, such as a group with no "
+            f"pupils in the school census; x: not available. "
             f"Risk: share of pupils of the group in the school census who are in the cohort; risk "
             f"ratio: against all other pupils in the census, with its 95% confidence interval.")
 
@@ -58,8 +62,53 @@ def findings(tables: pd.DataFrame) -> list[str]:
         t = tables[(tables["cohort"] == cohort) & (tables["breakdown_topic"] == ETHNICITY_LABELS[0])]
         if t.empty:
             continue
-        unknown = t[t["breakdown"] == UNKNOWN].iloc[0]
         total = t[t["breakdown"] == TOTAL].iloc[0]
-        out.append(_unknown_ethnicity(cohort, unknown, total))
+        if (t["breakdown"] == UNKNOWN).any():
+            out.append(_unknown_ethnicity(cohort, t[t["breakdown"] == UNKNOWN].iloc[0], total))
+        else:
+            merged = t.loc[t["breakdown"].str.endswith(OR_UNKNOWN), "breakdown"]
+            out += [f"{cohort}: ethnicity is unknown for too few people to show them apart; they are "
+                    f"counted in the row \"{label}\"." for label in merged]
         out += _flagged(tables, cohort)
     return out
+
+
+AUTHOR = "[to be completed by the assessment's author]"
+CHARACTERISTICS = [("Age", "age_eqia"), ("Disability (primary need)", "need"), ("Sex", "sex"),
+                   ("Race (ethnicity)", "ethnicity_major")]
+NOT_RECORDED = ["Gender reassignment", "Marriage and civil partnership", "Pregnancy and maternity",
+                "Religion or belief", "Sexual orientation"]
+JUDGEMENTS = ["Impact (positive, negative, neutral or not known)", "Reasons and evidence", "Mitigation"]
+
+
+def _shows(tables: pd.DataFrame, cohort: str, topic: str) -> str:
+    """What a cohort's table of one characteristic shows: its largest group and the groups flagged."""
+    t = tables[(tables["cohort"] == cohort) & (tables["breakdown_topic"] == TOPIC[topic].label)
+               & ~tables["breakdown"].isin([TOTAL, "Total known", UNKNOWN])]
+    shown = t[t["percent"] != SUPPRESSED]
+    if shown.empty:
+        return f"{cohort}: withheld (small numbers)."
+    top = shown.loc[pd.to_numeric(shown["percent"], errors="coerce").idxmax()]
+    out = f"{cohort}: largest group {top['breakdown']} ({top['percent']}%)"
+    for flag, words in (("Higher", "more"), ("Lower", "less")):
+        groups = list(t.loc[t["disproportionality"] == flag, "breakdown"])
+        if groups:
+            out += f"; {words} likely than other pupils to be in the cohort: {', '.join(groups)}"
+    return out + "."
+
+
+def assessment_rows(tables: pd.DataFrame) -> pd.DataFrame:
+    """One row per protected characteristic: what the tables show, and the judgement fields left
+    blank (marked) for the author: the tool reports the data, the council judges the impact."""
+    rows = []
+    for name, topic in CHARACTERISTICS:
+        shows = " ".join(_shows(tables, cohort, topic) for cohort in COHORTS)
+        if topic == "ethnicity_major":
+            shows += " " + " ".join(s for s in findings(tables) if "unknown" in s)
+        rows.append({"Protected characteristic": name, "What the data show": shows,
+                     **dict.fromkeys(JUDGEMENTS, AUTHOR)})
+    for name in NOT_RECORDED:
+        rows.append({"Protected characteristic": name,
+                     "What the data show": "Not recorded in the SEN2 return or the school census: these "
+                                           "tables cannot show it.", **dict.fromkeys(JUDGEMENTS, AUTHOR)})
+    return pd.DataFrame(rows)
