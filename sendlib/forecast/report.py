@@ -110,11 +110,13 @@ class ForecastReport:
                 f"{row.at[1, 'coverage80']:.0f}% of outcomes one year ahead.")
 
     def _fold(self):
+        """The forward chain's first fold: chosen on forecasts known by 2019, scored on 2020-2022."""
         from sendlib.forecast.backtest import forward_chain
 
         if self.errors is None or self.errors.empty:
             return None
-        return forward_chain(self.errors, candidates=[self.method.replace(" from local count", "")])[-1]
+        folds = forward_chain(self.errors, candidates=[self.method.replace(" from local count", "")])
+        return folds[0] if folds else None
 
     def _scored_text(self) -> str:
         fold = self._fold()
@@ -155,7 +157,7 @@ class ForecastReport:
         if fold is None:
             return pd.DataFrame({"note": ["no out-of-time record"]})
         b = fold.by_origin[fold.by_origin["method"] == fold.chosen]
-        return pd.DataFrame({"forecast made in January": b["origin"].astype(int),
+        return pd.DataFrame({"forecast made in January": b["origin"].astype(int).astype(str),
                              "years ahead": b["horizon"].astype(int),
                              "LAs": b["n"].astype(int), "mean abs. error %": b["mape"].round(1),
                              "inside 80% interval %": b["coverage80"].round(0),
@@ -166,7 +168,8 @@ class ForecastReport:
         c = self.consistency
         if c is None or c.empty:
             return pd.DataFrame({"note": ["no year in both the LA's own data and the DfE series"]})
-        return pd.DataFrame({"January census": c["year"].astype(int), "LA's own count": c["local"].round().astype(int),
+        return pd.DataFrame({"January census": c["year"].astype(int).astype(str),
+                             "LA's own count": c["local"].round().astype(int),
                              "DfE figure": c["dfe"].round().astype(int), "difference %": c["difference_pct"].round(1),
                              "within 5%": c["agrees"].map({True: "yes", False: "NO"})})
 

@@ -9,6 +9,7 @@ reports can be rebuilt offline. The path of the zip is printed on stdout, progre
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import sys
 import tempfile
@@ -25,6 +26,7 @@ RELEASE_URL = "https://content.explore-education-statistics.service.gov.uk/api/r
 # "Education, health and care plans", reporting year 2025 (release version named in its data guidance)
 DEFAULT_RELEASE_ID = "2e60aacd-d46c-416a-af4d-9d2269506ff6"
 CHUNK = 1 << 16
+log = logging.getLogger(__name__)
 
 
 def default_cache_dir() -> Path:
@@ -79,8 +81,7 @@ def fetch_release(url: str | None = None, *, release_id: str | None = None, cach
     cache.mkdir(parents=True, exist_ok=True)
     target = cache / _file_name(url, release_id)
     if not force and _cached(target, expected_sha256):
-        if progress:
-            print(f"using cached {target}", file=sys.stderr)
+        log.info("using cached %s", target)
         return target
 
     from tqdm import tqdm
