@@ -24,6 +24,12 @@ processed_dir = "data/processed/demo"
 threshold = 5
 horizon = 5
 ethnicity_grouping = "dfe"
+targets = {"issued_within_20_weeks": 90, "issued_within_20_weeks_excluding_exceptions": 90,
+           "annual_reviews_within_12_months": 100}
+comparison_figures = {"sen_support_percent": {"England 2018": 11.7, "Kingston 2018": 8.2},
+                      "tribunal_appeals": {"Kingston 2018": 22}}
+local_ethnicity_groups = {"Chinese": ["CHNE"]}
+disproportionality = {"cell_size": 10, "group_size": 30}
 
 # %%
 from sendlib.reports import notebook as nb
@@ -59,5 +65,7 @@ nb.show(timeliness.activity_table(kpis), caption="Requests, assessments, plans i
 
 # %%
 nb.show_provenance(dict(cycle_id=cycle_id, census_date=census_date, la_code=la_code, la_name=la_name,
-                        threshold=threshold, horizon=horizon, ethnicity_grouping=ethnicity_grouping),
+                        threshold=threshold, horizon=horizon, ethnicity_grouping=ethnicity_grouping,
+                        targets=targets, comparison_figures=comparison_figures,
+                        local_ethnicity_groups=local_ethnicity_groups, disproportionality=disproportionality),
                    inputs=[f"{raw_dir}/{year}"])

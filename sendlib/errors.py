@@ -24,3 +24,8 @@ class SendlibInputError(Exception):
 
 class ConfigError(SendlibInputError):
     """A review-cycle configuration is missing or inconsistent."""
+
+
+class RunFailed(Exception):
+    """A stage or a report of a review-cycle run failed (not a user mistake in the inputs): the
+    command prints the one-line message and exits 1."""

@@ -39,8 +39,11 @@ def dfe_zips() -> list[Path]:
 
 
 def write_config(tmp: Path, raw: Path, name: str = "test") -> Path:
-    """A cycles.yml in `tmp` for a test cycle on the raw folder `raw`."""
-    cfg = {"defaults": {"threshold": 5, "horizon": 3},
+    """A cycles.yml in `tmp` for a test cycle on the raw folder `raw`, with the project's defaults
+    (the LA's targets and the like) and paths allowed in `tmp` and `raw`."""
+    project = yaml.safe_load((ROOT / "config" / "cycles.yml").read_text())
+    defaults = {**project["defaults"], "threshold": 5, "horizon": 3}
+    cfg = {"paths_outside_project": [str(tmp), str(raw)], "defaults": defaults,
            "cycles": {name: {"title": "Test cycle", "census_date": "2025-01-16", "la_code": "314",
                              "new_la_code": "E09000021", "la_name": "Test LA", "raw_dir": str(raw),
                              "processed_dir": str(tmp / "processed"), "reports_dir": str(tmp / "reports" / name),
@@ -58,6 +61,14 @@ def demo_raw(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("raw") / "demo"
     synthetic.generate(out, seed=7)
     return out
+
+
+@pytest.fixture(scope="session")
+def personal_values(demo_raw):
+    """The UPNs, ULNs, postcodes, dates of birth and names of the demo LA (tests.battery)."""
+    from tests.battery import PersonalValues
+
+    return PersonalValues.of(demo_raw)
 
 
 @pytest.fixture(scope="session")

@@ -16,12 +16,16 @@ HOUSE_CSS = (ROOT / "sendlib" / "render" / "templates" / "house.css").read_text(
 
 
 @dataclass
-class Run:  # what the runner hands the index for each report
+class Run:  # a report as the cycle's status record (cycle.json) holds it
     name: str
     title: str
     status: str
     seconds: float = 0.0
     error: str | None = None
+
+
+def status_record(runs, stage_errors, state="failed") -> dict:
+    return {"state": state, "message": "", "reports": [r.__dict__ for r in runs], "stage_errors": stage_errors}
 
 
 def test_values_are_escaped_as_html_escape_does():
@@ -46,28 +50,31 @@ def _cycle(tmp_path):
 def test_index_shows_each_report_with_its_status(tmp_path):
     cycle = _cycle(tmp_path)
     cycle.reports_dir.mkdir(parents=True)
-    runs = [Run("01_a", "First <report>", "ok"), Run("02_b", "Second", "failed", error="ValueError: no pupils"),
-            Run("03_c", "Third", "running")]
-    page = index.write_cycle_index(cycle, runs, {"equality tables": "RuntimeError: audit"}).read_text()
+    runs = [Run("01_a", "First <report>", "ready"), Run("02_b", "Second", "failed", error="ValueError: no pupils"),
+            Run("03_c", "Third", "queued")]
+    page = index.write_cycle_index(cycle, status_record(runs, {"equality tables": "RuntimeError: audit"})).read_text()
     rows = re.findall(r"<tr class='status-(\w+)'>(.*?)</tr>", page, flags=re.S)
-    assert [s for s, _ in rows] == ["ok", "failed", "running", "failed"]
+    assert [s for s, _ in rows] == ["ready", "failed", "queued", "failed"]
     assert "href='01_a.html'>First &lt;report&gt;</a>" in rows[0][1] and ">ready<" in rows[0][1]
     assert "ValueError: no pupils" in rows[1][1] and ">failed<" in rows[1][1]
-    assert ">running<" in rows[2][1]  # a status without a label is shown as it is
+    assert ">queued<" in rows[2][1]  # a status without a label is shown as it is
     assert "equality tables" in rows[3][1] and "href" not in rows[3][1]
     assert "Test LA" in page and "16 January 2025" in page
-    index.STATUS_LABELS["running"] = "still running"
+    index.STATUS_LABELS["queued"] = "waiting to run"
     try:
-        page = index.write_cycle_index(cycle, runs, {}).read_text()
+        page = index.write_cycle_index(cycle, status_record(runs, {})).read_text()
     finally:
-        del index.STATUS_LABELS["running"]
-    assert ">still running<" in page  # a new status is a data change
+        del index.STATUS_LABELS["queued"]
+    assert ">waiting to run<" in page  # a new status is a data change
 
 
 def test_every_page_inlines_the_one_stylesheet(tmp_path):
     cycle = _cycle(tmp_path)
     cycle.reports_dir.mkdir(parents=True)
-    pages = [index.write_cycle_index(cycle, [Run("01_a", "A", "ok")], {}).read_text(),
+    record = status_record([Run("01_a", "A", "ready")], {}, state="ready")
+    (cycle.reports_dir / "cycle.json").write_text(__import__("json").dumps(
+        {**record, "cycle_id": "test", "title": cycle.title, "census_date": "2025-01-16", "la_name": cycle.la_name}))
+    pages = [index.write_cycle_index(cycle, record).read_text(),
              index.write_all_cycles_index(cycle.reports_dir.parent).read_text()]
     from sendlib import equality
     from tests.test_equality import make_frames

@@ -10,10 +10,14 @@ from pathlib import Path
 
 import nbformat
 import pandas as pd
+import pytest
 
+from sendlib.errors import ConfigError
 from sendlib.reports import runner
 from sendlib.reports.config import load_cycle
 from tests.conftest import ROOT, write_config
+
+pytestmark = pytest.mark.slow  # the whole review cycle runs once for this module (cycle_run)
 
 CODE_CELL = re.compile(r'class="[^"]*\bjp-InputArea-editor\b')  # a code editor element, not the CSS rule
 ERROR_TEXT = re.compile(r"Traceback|\b[A-Z]\w*(Error|Exception|Warning):")
@@ -31,8 +35,8 @@ NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb
 def test_all_reports_render(cycle_run):
     cycle, status = cycle_run
     summary = json.loads((cycle.reports_dir / "cycle.json").read_text())
-    failed = {r["name"]: r["error"] for r in summary["reports"] if r["status"] != "ok"}
-    assert failed == {} and status == 0
+    failed = {r["name"]: r["error"] for r in summary["reports"] if r["status"] != "ready"}
+    assert failed == {} and status == 0 and summary["state"] == "ready"
     assert len(NOTEBOOKS) == 5
     for name in NOTEBOOKS:
         assert (cycle.reports_dir / f"{name}.html").stat().st_size > 10_000
@@ -129,7 +133,8 @@ def test_failing_notebook_is_reported_and_others_still_run(demo_raw, tmp_path, m
 
 def test_dry_run_reports_missing_inputs(tmp_path, capsys):
     cycle = load_cycle("test", write_config(tmp_path, tmp_path / "nowhere"), root=ROOT)
-    assert runner.dry_run(cycle) == 2
+    with pytest.raises(ConfigError, match="does not exist"):
+        runner.dry_run(cycle)
     assert "does not exist" in capsys.readouterr().out
 
 
@@ -138,7 +143,8 @@ def test_dry_run_names_a_missing_extract(demo_raw, tmp_path, capsys):
     shutil.copytree(demo_raw, raw)
     (raw / "2023" / "sen_need.csv").unlink()
     cycle = load_cycle("test", write_config(tmp_path, raw), root=ROOT)
-    assert runner.dry_run(cycle) == 2
+    with pytest.raises(ConfigError, match="sen_need"):
+        runner.dry_run(cycle)
     out = capsys.readouterr().out
     assert "2023/sen_need.csv" in out and "missing" in out
     assert "2024/sen_need.csv" not in out

@@ -2,8 +2,9 @@
 (all cycles), through the templates of :mod:`sendlib.render`: self-contained pages that open from
 disk on any laptop.
 
-Each report row carries a status; :data:`STATUS_LABELS` says how each is shown, so a new status
-(a report still running, or one older than its inputs) is a new entry there, not new markup.
+The pages show the cycle's status record (cycle.json, :mod:`sendlib.reports.status`): the state of
+the cycle and a status per report; :data:`STATUS_LABELS` says how each is shown, so a new status
+is a new entry there, not new markup.
 """
 from __future__ import annotations
 
@@ -14,8 +15,11 @@ import pandas as pd
 
 from sendlib import render
 from sendlib.reports.config import Cycle
+from sendlib.reports.staging import write_atomic
 
-STATUS_LABELS = {"ok": "ready", "failed": "failed"}  # status of a report -> what the index shows
+# status of a report or state of a cycle -> what the index shows
+STATUS_LABELS = {"ready": "ready", "failed": "failed", "running": "running",
+                 "stale": "stale: older than the tables"}
 
 
 def headlines(cycle: Cycle) -> list[tuple[str, str]]:
@@ -53,41 +57,43 @@ def report_row(name: str, title: str, status: str, error: str | None = None, *, 
             "analyst_href": f"analyst/{name}.html" if linked else ""}
 
 
-def write_cycle_index(cycle: Cycle, runs, stage_errors: dict) -> Path:
-    """Write reports/CYCLE_ID/index.html and cycle.json; returns the index path."""
+def write_cycle_index(cycle: Cycle, data: dict) -> Path:
+    """Write reports/CYCLE_ID/index.html from the cycle's status record `data`; returns its path."""
     try:
         cards = headlines(cycle)
     except Exception as exc:  # headline figures must never stop the index being written
         cards = [("-", f"headline figures unavailable: {type(exc).__name__}")]
-    rows = [report_row(r.name, r.title, r.status, r.error) for r in runs]
-    rows += [report_row(stage, stage, "failed", err, linked=False) for stage, err in stage_errors.items()]
+    rows = [report_row(r["name"], r["title"], r["status"], r.get("error")) for r in data["reports"]]
+    rows += [report_row(stage, stage, "failed", err, linked=False) for stage, err in data["stage_errors"].items()]
     tables = cycle.reports_dir / "tables"
     downloads = sorted(p.name for p in tables.glob("*") if p.is_file()) if tables.is_dir() else []
     page = render.render("cycle_index.html.j2", title=cycle.title, la_name=cycle.la_name,
                          census_date=f"{cycle.census_date:%d %B %Y}", cycle_id=cycle.cycle_id,
+                         state=data["state"], state_label=STATUS_LABELS.get(data["state"], data["state"]),
+                         message=data.get("message", ""),
                          headlines=[{"value": v, "label": label} for v, label in cards],
                          reports=rows, downloads=downloads)
     path = cycle.reports_dir / "index.html"
-    path.write_text(page, encoding="utf-8")
-    summary = {"cycle_id": cycle.cycle_id, "title": cycle.title, "census_date": cycle.census_date.isoformat(),
-               "la_name": cycle.la_name, "reports": [r.__dict__ for r in runs], "stage_errors": stage_errors}
-    (cycle.reports_dir / "cycle.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    write_atomic(path, page)
     return path
 
 
 def cycle_row(cycle_json: Path) -> dict:
-    """One row of the all-cycles table from a cycle's cycle.json."""
-    c = json.loads(cycle_json.read_text(encoding="utf-8"))
-    ok = sum(r["status"] == "ok" for r in c["reports"])
-    state = "ok" if ok == len(c["reports"]) and not c.get("stage_errors") else "failed"
+    """One row of the all-cycles table from a cycle's cycle.json, its statuses made truthful."""
+    from sendlib.reports import status
+
+    c = status.current(json.loads(cycle_json.read_text(encoding="utf-8")))
+    ok = sum(r["status"] == "ready" for r in c["reports"])
+    unsafe = " - not for publication (threshold below 5)" if c.get("parameters", {}).get("unsafe") else ""
     return {"href": f"{cycle_json.parent.name}/index.html", "title": c["title"], "census_date": c["census_date"],
-            "la_name": c["la_name"], "status": state, "summary": f"{ok}/{len(c['reports'])} reports"}
+            "la_name": c["la_name"], "status": c["state"], "unsafe": bool(unsafe),
+            "summary": f"{STATUS_LABELS.get(c['state'], c['state'])}: {ok}/{len(c['reports'])} reports ready{unsafe}"}
 
 
 def write_all_cycles_index(reports_root: Path) -> Path:
     """Write reports/index.html listing every cycle that has a cycle.json."""
     rows = [cycle_row(f) for f in sorted(Path(reports_root).glob("*/cycle.json"))]
     path = Path(reports_root) / "index.html"
-    path.write_text(render.render("cycles_index.html.j2", title="SEND review cycles", cycles=rows),
-                    encoding="utf-8")
+    write_atomic(path, render.render("cycles_index.html.j2", title="SEND review cycles", cycles=rows,
+                                     unsafe=any(r["unsafe"] for r in rows)))
     return path

@@ -3,40 +3,32 @@
 Stages: clean each census year's raw extracts into `data/processed/CYCLE_ID/<year>/`, publish the
 equality tables, execute every notebook in `notebooks/` with papermill into
 `reports/CYCLE_ID/executed/`, render a manager and an analyst HTML version of each, and write the
-cycle's `index.html` and the `reports/index.html` listing all cycles. A failing notebook does not
-stop the others; the command then exits 1.
+cycle's `index.html` and `cycle.json` and the `reports/index.html` listing all cycles.
+
+Nothing is half-written: the processed tables and the reports are each built in a staging folder
+and renamed into place (:mod:`sendlib.reports.staging`); while a run goes on, the cycle's page
+says "running", and once the tables are replaced the earlier reports say "stale"
+(:mod:`sendlib.reports.status`). One run of a cycle at a time; workers and kernels die with the
+run, and a watchdog marks the cycle failed if the runner is killed (:mod:`sendlib.reports.supervise`).
+A failing notebook does not stop the others; the run then exits 1.
 """
 from __future__ import annotations
 
-import os
+import dataclasses
+import logging
 import shutil
-import sys
-import tempfile
 import time
-import traceback
-from dataclasses import dataclass
 from pathlib import Path
 
 from sendlib import codelists
-from sendlib.errors import ConfigError
+from sendlib.errors import ConfigError, RunFailed, SendlibInputError
 from sendlib.reports import index as index_pages
-from sendlib.reports.config import Cycle
+from sendlib.reports import staging, status, supervise
+from sendlib.reports.config import SAFE_THRESHOLD, Cycle
+from sendlib.reports.execute import KERNEL, NotebookRun, error_line, execute, execute_all  # noqa: F401
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
-KERNEL = "python3"
-
-
-@dataclass
-class NotebookRun:
-    name: str
-    title: str
-    status: str  # "ok" or "failed"
-    seconds: float
-    error: str | None = None
-
-
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
+logger = logging.getLogger(__name__)
 
 
 def census_years(cycle: Cycle) -> dict[int, str]:
@@ -49,27 +41,33 @@ def census_years(cycle: Cycle) -> dict[int, str]:
     return years
 
 
-def check_inputs(cycle: Cycle) -> list[str]:
-    """Problems that would stop the cycle, one line each (empty when the cycle can run)."""
-    problems = []
-    if not cycle.raw_dir.is_dir():
-        problems.append(f"raw data folder {cycle.raw_dir} does not exist"
-                        + (" (run `make demo-data`)" if cycle.synthetic else ""))
-    elif cycle.census_year not in census_years(cycle):
-        problems.append(f"no folder {cycle.raw_dir / str(cycle.census_year)} for the census year")
-    else:
-        from sendlib import readers, spec
-        from sendlib.errors import SendlibInputError
+def _input_problems(cycle: Cycle) -> list[str]:
+    from sendlib import readers, spec
 
-        for year in census_years(cycle):
-            for name in sorted(n for n, f in spec.files().items() if not f.optional):
-                try:
-                    readers.find_file(cycle.raw_dir / str(year), name)
-                except SendlibInputError as exc:
-                    problems.append(str(exc))
+    if not cycle.raw_dir.is_dir():
+        hint = " (run `make demo-data`)" if cycle.synthetic else ""
+        return [f"raw data folder {cycle.raw_dir} does not exist{hint}"]
+    if cycle.census_year not in census_years(cycle):
+        return [f"no folder {cycle.raw_dir / str(cycle.census_year)} for the census year"]
+    problems = []
+    for year in census_years(cycle):
+        for name in sorted(n for n, f in spec.files().items() if not f.optional):
+            try:
+                readers.find_file(cycle.raw_dir / str(year), name)
+            except SendlibInputError as exc:
+                problems.append(str(exc))
+    return problems
+
+
+def check_inputs(cycle: Cycle) -> list[str]:
+    """Problems that would stop the cycle, one line each (empty when the cycle can run): missing
+    inputs, and output folders that cannot be written or would overwrite an input."""
+    problems = _input_problems(cycle)
     if not notebooks():
         problems.append(f"no notebooks in {NOTEBOOK_DIR}")
-    return problems
+    inputs = {"raw data folder": cycle.raw_dir}
+    outputs = {"processed folder": (cycle.processed_dir, "processed"), "reports folder": (cycle.reports_dir, "reports")}
+    return problems + staging.output_problems(outputs, inputs)
 
 
 def notebooks(only=None) -> list[Path]:
@@ -80,21 +78,20 @@ def notebooks(only=None) -> list[Path]:
     return nbs
 
 
-def clean_years(cycle: Cycle) -> None:
-    """Clean every census year of the cycle into processed_dir/<year>/."""
-    import logging
-
+def clean_years(cycle: Cycle, out_dir: Path | None = None) -> None:
+    """Clean every census year of the cycle into `out_dir`/<year>/ (default: its processed folder)."""
     from sendlib import cleaning
 
+    out_dir = out_dir or cycle.processed_dir
     steps = logging.getLogger("sendlib.cleaning")
     level = steps.level
     steps.setLevel(logging.WARNING)  # one line per year here; `sendlib clean` shows the steps
     try:
         for year, census_date in census_years(cycle).items():
             t = time.perf_counter()
-            cleaning.clean(cycle.raw_dir / str(year), cycle.processed_dir / str(year), census_date,
+            cleaning.clean(cycle.raw_dir / str(year), out_dir / str(year), census_date,
                            la_code=cycle.la_code, la_name=cycle.la_name)
-            log(f"  cleaned {year} ({time.perf_counter() - t:.1f} s)")
+            logger.info("  cleaned %d (%.1f s)", year, time.perf_counter() - t)
     finally:
         steps.setLevel(level)
 
@@ -104,7 +101,7 @@ def check_dfe_consistency(cycle: Cycle) -> None:
     from sendlib.forecast.local import check_cycle
 
     for line in check_cycle(cycle.processed_dir, cycle.la_code, cycle.la_name)[1]:
-        log(f"  WARNING: {line}")
+        logger.warning("  WARNING: %s", line)
 
 
 def publish_tables(cycle: Cycle) -> None:
@@ -112,135 +109,196 @@ def publish_tables(cycle: Cycle) -> None:
     from sendlib import equality
 
     equality.write_tables(cycle.processed_dir / str(cycle.census_year), cycle.reports_dir / "tables",
-                          threshold=cycle.threshold, ethnicity_grouping=cycle.ethnicity_grouping,
-                          la_code=cycle.la_code, new_la_code=cycle.new_la_code, la_name=cycle.la_name)
+                          threshold=cycle.threshold, ethnicity_grouping=cycle.library_grouping,
+                          la_code=cycle.la_code, new_la_code=cycle.new_la_code, la_name=cycle.la_name,
+                          cell_size=cycle.disproportionality["cell_size"],
+                          n_size=cycle.disproportionality["group_size"])
 
 
-def _kernel_manager_class(kernel_log: Path, socket_dir: Path):
-    """A kernel manager that talks to its kernel over local IPC sockets, not TCP (nothing is
-    exposed on the network), and writes the kernel's own messages to `kernel_log` rather than
-    the run's progress output."""
-    from jupyter_client.manager import AsyncKernelManager
-
-    class IPCKernelManager(AsyncKernelManager):
-        def __init__(self, **kwargs):
-            super().__init__(**kwargs)
-            self.transport = "ipc"
-            # a private folder per kernel: IPC socket names are numbered, so two kernels
-            # started at once in the same folder would collide
-            self.ip = str(socket_dir / "kernel")
-
-        async def start_kernel(self, **kw):
-            kw.setdefault("stderr", open(kernel_log, "ab"))  # noqa: SIM115 (kept open for the kernel's life)
-            return await super().start_kernel(**kw)
-
-    return IPCKernelManager
+# ---------------------------------------------------------------------------------------------
+# Pages and status
 
 
-def execute(nb: Path, cycle: Cycle) -> NotebookRun:
-    """Execute one notebook with papermill; never raises for a failing notebook."""
-    import papermill as pm
-    import nbformat
+def unsafe_banner(cycle: Cycle) -> str:
+    """The warning that heads every page of a run with a threshold below the safe minimum."""
+    from sendlib import render
 
-    from sendlib.reports.render import _title
+    return render.render("unsafe_warning.html.j2", threshold=cycle.threshold, safe=SAFE_THRESHOLD)
 
-    out = cycle.reports_dir / "executed" / nb.name
-    out.parent.mkdir(parents=True, exist_ok=True)
-    title = _title(nbformat.read(nb, as_version=4)) or nb.stem
-    t = time.perf_counter()
-    socket_dir = Path(tempfile.mkdtemp(prefix="sendlib-kernel-"))
+
+def mark_unsafe(cycle: Cycle, pages) -> None:
+    """Put the unsafe-threshold warning at the top of every page in `pages`."""
+    banner = unsafe_banner(cycle)
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        if "class='unsafe'" in text:
+            continue
+        at = text.find(">", text.find("<body")) + 1 if "<body" in text else 0
+        staging.write_atomic(page, text[:at] + banner + text[at:])
+
+
+def write_status(cycle: Cycle, data: dict, folder: Path | None = None) -> None:
+    """Write cycle.json and index.html of the cycle into `folder` (default: its reports folder),
+    and the page listing all cycles."""
+    folder = folder or cycle.reports_dir
+    staging.make_output(folder)
+    status.write(folder, data)
+    index_pages.write_cycle_index(dataclasses.replace(cycle, reports_dir=folder), data)
+    if data["parameters"].get("unsafe"):
+        mark_unsafe(cycle, [folder / "index.html"])
+    if folder == cycle.reports_dir:
+        index_pages.write_all_cycles_index(cycle.reports_dir.parent)
+
+
+def after_runner_died(cycle: Cycle) -> None:
+    """What the watchdog does once the runner is gone: repair the folders, mark the cycle failed."""
+    for target in (cycle.processed_dir, cycle.reports_dir):
+        staging.recover(target)
+    data = status.read(cycle.reports_dir)
+    if data is None:
+        return
+    data = status.finish(data, "failed", f"the run started {data['run']['started']} was stopped "
+                         f"before it finished ({status.now()})")
+    write_status(cycle, status.current(data))
+
+
+# ---------------------------------------------------------------------------------------------
+# The run
+
+
+def lock_path(cycle: Cycle) -> Path:
+    """The file whose lock one run of the cycle holds (beside the cycle's reports folder)."""
+    return cycle.reports_dir.parent / staging.STAGING / f"{cycle.reports_dir.name}.lock"
+
+
+def _clean_stage(cycle: Cycle, data: dict) -> None:
+    """Clean into a staging folder and put it in place (unless the tables came out identical);
+    the reports are marked stale before the tables they were built from are replaced."""
+    logger.info("[clean]")
+    stage = staging.fresh_staging(cycle.processed_dir)
     try:
-        pm.execute_notebook(str(nb), str(out), parameters=cycle.notebook_parameters(),
-                            kernel_name=KERNEL, language="python", progress_bar=False,
-                            cwd=str(cycle.root),
-                            kernel_manager_class=_kernel_manager_class(out.with_suffix(".kernel.log"), socket_dir))
-        return NotebookRun(nb.stem, title, "ok", time.perf_counter() - t)
-    except Exception as exc:  # papermill raises PapermillExecutionError; record and go on
-        message = _error_line(exc)
-        return NotebookRun(nb.stem, title, "failed", time.perf_counter() - t, message)
-    finally:
-        shutil.rmtree(socket_dir, ignore_errors=True)
-
-
-def execute_all(nbs: list[Path], cycle: Cycle, workers: int | None = None) -> list[NotebookRun]:
-    """Execute the notebooks, two at a time on a multi-core machine (each in its own kernel);
-    progress is printed as each finishes. Returns the runs in the order of `nbs`."""
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    workers = workers or min(2, os.cpu_count() or 1, len(nbs) or 1)
-    runs: dict[Path, NotebookRun] = {}
-    log(f"[notebooks] {len(nbs)} to run, {workers} at a time")
-    if workers == 1:
-        for i, nb in enumerate(nbs, 1):
-            runs[nb] = execute(nb, cycle)
-            _report_progress(i, len(nbs), runs[nb])
+        clean_years(cycle, stage)
+    except SendlibInputError:
+        raise
+    except OSError as exc:  # an extract that cannot be read, or a disk that is full: exit 2
+        raise ConfigError(f"cleaning could not read or write a file: {exc}") from None
+    except Exception as exc:  # a fault in cleaning, not in the inputs: exit 1
+        raise RunFailed(f"cleaning failed: {error_line(exc)}") from exc
+    new = status.tables_fingerprint(stage)
+    if new == status.tables_fingerprint(cycle.processed_dir):
+        shutil.rmtree(stage)  # the same tables: keep the files (and their times) as they are
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(execute, nb, cycle): nb for nb in nbs}
-            for i, future in enumerate(as_completed(futures), 1):
-                runs[futures[future]] = future.result()
-                _report_progress(i, len(nbs), runs[futures[future]])
-    return [runs[nb] for nb in nbs]
+        write_status(cycle, status.current(data, new, running=True))
+        staging.swap_into_place(stage, cycle.processed_dir)
+    data["tables"] = new
 
 
-def _report_progress(i: int, n: int, run: NotebookRun) -> None:
-    log(f"[{i}/{n}] {run.name}: {run.status} ({run.seconds:.1f} s)" + (f": {run.error}" if run.error else ""))
+def _render_reports(cycle: Cycle, nbs: list[Path], runs: list[NotebookRun], tables: str | None) -> list[dict]:
+    """Render each executed notebook (manager and analyst HTML); the status entry of each report."""
+    from sendlib.reports.render import render
+
+    entries = []
+    for nb, run in zip(nbs, runs):
+        executed = cycle.reports_dir / "executed" / nb.name
+        error = run.error
+        if executed.exists():
+            try:
+                render(executed, cycle.reports_dir / f"{nb.stem}.html",
+                       cycle.reports_dir / "analyst" / f"{nb.stem}.html", error=run.error)
+            except Exception as exc:  # a page that cannot be rendered fails that report only
+                error = error or f"rendering failed: {error_line(exc)}"
+        ok = run.status == "ok" and error is None
+        entries.append(status.report_entry(nb.stem, run.title, ok, run.seconds, error, tables))
+    return entries
 
 
-def _error_line(exc: Exception) -> str:
-    ename, evalue = getattr(exc, "ename", None), getattr(exc, "evalue", None)
-    if ename:
-        return f"{ename}: {evalue}".strip()[:300]
-    return (f"{type(exc).__name__}: {exc}".splitlines() or [type(exc).__name__])[0][:300]
+def _reports_stage(cycle: Cycle, nbs: list[Path], data: dict, partial: bool) -> list[dict]:
+    """Publish the tables, execute and render the notebooks into a staging copy of the reports
+    folder, write its status, and put it in place. Returns the new report entries."""
+    stage = staging.fresh_staging(cycle.reports_dir, copy_current=partial)
+    staged = dataclasses.replace(cycle, reports_dir=stage)
+    for label, step in (("DfE consistency", check_dfe_consistency), ("equality tables", publish_tables)):
+        logger.info("[%s]", label)
+        try:
+            step(staged)
+        except Exception as exc:  # reported on the index; the notebooks still run
+            data["stage_errors"][label] = error_line(exc)
+            logger.warning("  %s failed: %s", label, error_line(exc))
+    entries = _render_reports(staged, nbs, execute_all(nbs, staged), data["tables"])
+    status.merge_reports(data, entries)
+    failed = [e["name"] for e in entries if e["status"] != "ready"] + list(data["stage_errors"])
+    message = (f"{len(entries) - len(failed)}/{len(entries)} reports rendered" if not failed
+               else f"failed: {', '.join(failed)}")
+    status.finish(data, "failed" if failed else "ready", f"{message} ({status.now()})")
+    write_status(cycle, status.current(data, data["tables"], running=True), stage)
+    if cycle.unsafe:  # the pages this run built (pages kept from an earlier run keep their own state)
+        built = [p for e in entries for p in (stage / f"{e['name']}.html", stage / "analyst" / f"{e['name']}.html")]
+        mark_unsafe(cycle, [p for p in [*built, *stage.glob("tables/*.html")] if p.exists()])
+    staging.swap_into_place(stage, cycle.reports_dir)
+    index_pages.write_all_cycles_index(cycle.reports_dir.parent)
+    return entries
+
+
+def _fail(cycle: Cycle, data: dict, exc: BaseException) -> None:
+    """Record a run that stopped on `exc` (the earlier reports stay, with their own status)."""
+    if isinstance(exc, KeyboardInterrupt):
+        message = "the run was interrupted"
+    else:
+        message = f"the run failed: {exc if isinstance(exc, (SendlibInputError, RunFailed)) else error_line(exc)}"
+    try:
+        for target in (cycle.processed_dir, cycle.reports_dir):
+            staging.recover(target)
+        write_status(cycle, status.current(status.finish(data, "failed", message), running=True))
+    except Exception as record_error:  # never hide the first error behind a second one
+        logger.warning("could not record the failure: %s", error_line(record_error))
 
 
 def run_cycle(cycle: Cycle, only=None) -> int:
-    """Run the whole cycle; returns the exit status (0 all reports rendered, 1 some failed)."""
-    from sendlib.reports.render import render
-
+    """Run the whole cycle; returns the exit status (0 all reports rendered, 1 some failed).
+    Raises ConfigError (exit 2) for inputs or outputs that cannot be used, RunFailed (exit 1)."""
     started = time.perf_counter()
     problems = check_inputs(cycle)
     if problems:
         raise ConfigError(problems[0], hint=f"{len(problems)} problem(s); run with --dry-run to list them")
-    cycle.reports_dir.mkdir(parents=True, exist_ok=True)
-    stage_errors = {}
-    for label, stage in (("clean", clean_years), ("DfE consistency", check_dfe_consistency),
-                         ("equality tables", publish_tables)):
-        log(f"[{label}]")
-        try:
-            stage(cycle)
-        except Exception as exc:  # a stage failure is reported in the index, the notebooks still run
-            if label == "clean":
-                raise
-            stage_errors[label] = _error_line(exc)
-            log(f"  failed: {stage_errors[label]}")
-            traceback.print_exc(file=sys.stderr)
     nbs = notebooks(only)
-    runs = execute_all(nbs, cycle)
-    for nb, run in zip(nbs, runs):
-        executed = cycle.reports_dir / "executed" / nb.name
-        if executed.exists():
-            render(executed, cycle.reports_dir / f"{nb.stem}.html",
-                   cycle.reports_dir / "analyst" / f"{nb.stem}.html", error=run.error)
-    index_pages.write_cycle_index(cycle, runs, stage_errors)
-    index_pages.write_all_cycles_index(cycle.reports_dir.parent)
-    failed = [r for r in runs if r.status != "ok"]
-    log(f"cycle {cycle.cycle_id}: {len(runs) - len(failed)}/{len(runs)} reports rendered in "
-        f"{time.perf_counter() - started:.1f} s -> {cycle.reports_dir / 'index.html'}")
-    return 1 if failed or stage_errors else 0
+    with supervise.RunLock(lock_path(cycle), cycle.cycle_id) as lock:
+        for target in (cycle.processed_dir, cycle.reports_dir):
+            staging.recover(target)
+        data = status.new(cycle, status.read(cycle.reports_dir))
+        write_status(cycle, status.current(data, running=True))
+        try:
+            with supervise.Watchdog({"cycle": cycle.to_json()}, lock):
+                _clean_stage(cycle, data)
+                entries = _reports_stage(cycle, nbs, data, partial=bool(only))
+        except BaseException as exc:
+            _fail(cycle, data, exc)
+            if isinstance(exc, OSError):
+                raise ConfigError(f"cannot write the outputs: {exc}") from None
+            raise
+    logger.info("cycle %s: %s in %.1f s -> %s", cycle.cycle_id, data["message"],
+                time.perf_counter() - started, cycle.reports_dir / "index.html")
+    return 1 if data["stage_errors"] or any(e["status"] != "ready" for e in entries) else 0
 
 
 def dry_run(cycle: Cycle) -> int:
-    """Print what the cycle would do and whether its inputs are there; 0 when it can run."""
+    """Print what the cycle would do and check everything a real run checks first; 0 when it can
+    run. Raises ConfigError (one line) naming the first problem, after listing them all."""
     problems = check_inputs(cycle)
+    if supervise.RunLock.held(lock_path(cycle)):
+        problems.append(f"cycle {cycle.cycle_id!r} is being run now")
     print(f"cycle {cycle.cycle_id}: {cycle.title}")
     print(f"  census date {cycle.census_date}, LA {cycle.la_code} {cycle.new_la_code} {cycle.la_name}")
     print(f"  raw data   {cycle.raw_dir} (years: {', '.join(map(str, census_years(cycle))) or 'none'})")
     print(f"  processed  {cycle.processed_dir}")
     print(f"  reports    {cycle.reports_dir}")
     print(f"  notebooks  {', '.join(nb.stem for nb in notebooks())}")
-    print(f"  threshold {cycle.threshold}, horizon {cycle.horizon}, ethnicity grouping {cycle.ethnicity_grouping}")
+    print(f"  threshold {cycle.threshold}{' (UNSAFE)' if cycle.unsafe and cycle.threshold < SAFE_THRESHOLD else ''}, "
+          f"horizon {cycle.horizon}, ethnicity grouping {cycle.ethnicity_grouping}")
+    print(f"  targets {cycle.targets}; comparison figures {cycle.comparison_figures or 'none'}; "
+          f"disproportionality {cycle.disproportionality}")
     for p in problems:
         print(f"  PROBLEM: {p}")
-    print("  inputs OK" if not problems else f"  {len(problems)} problem(s)")
-    return 0 if not problems else 2
+    if problems:
+        raise ConfigError(problems[0], hint=f"{len(problems)} problem(s), listed above")
+    print("  inputs and outputs OK")
+    return 0

@@ -1,0 +1,120 @@
+"""Executing the report notebooks with papermill, each in its own kernel, two at a time.
+
+Workers are spawned (not forked from the runner, which holds data and threads by then) and die
+with the runner; kernels talk over private IPC sockets and die with their worker
+(:mod:`sendlib.reports.supervise`). A failing notebook is recorded, never raised.
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sendlib.reports import supervise
+from sendlib.reports.config import Cycle
+
+KERNEL = "python3"
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class NotebookRun:
+    name: str
+    title: str
+    status: str  # "ok" or "failed"
+    seconds: float
+    error: str | None = None
+
+
+def error_line(exc: BaseException) -> str:
+    """One line describing `exc` (a notebook's own error name and value where papermill has them)."""
+    ename, evalue = getattr(exc, "ename", None), getattr(exc, "evalue", None)
+    if ename:
+        return f"{ename}: {evalue}".strip().splitlines()[0][:300]
+    return (f"{type(exc).__name__}: {exc}".splitlines() or [type(exc).__name__])[0][:300]
+
+
+def _kernel_manager_class(kernel_log: Path, socket_dir: Path):
+    """A kernel manager that talks to its kernel over local IPC sockets, not TCP (nothing is
+    exposed on the network), writes the kernel's own messages to `kernel_log` rather than the
+    run's progress output, and has the kernel die with the process that started it."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.transport = "ipc"
+            # a private folder per kernel: IPC socket names are numbered, so two kernels
+            # started at once in the same folder would collide
+            self.ip = str(socket_dir / "kernel")
+
+        async def start_kernel(self, **kw):  # type: ignore[override]
+            kw.setdefault("stderr", open(kernel_log, "ab"))  # noqa: SIM115 (kept open for the kernel's life)
+            kw.setdefault("preexec_fn", supervise.die_with_parent)
+            return await super().start_kernel(**kw)
+
+    return IPCKernelManager
+
+
+def execute(nb: Path, cycle: Cycle) -> NotebookRun:
+    """Execute one notebook with papermill into `cycle.reports_dir/executed/`; never raises for a
+    failing notebook."""
+    import nbformat
+    import papermill as pm
+
+    from sendlib.reports.render import _title
+
+    out = cycle.reports_dir / "executed" / nb.name
+    out.parent.mkdir(parents=True, exist_ok=True)
+    title = _title(nbformat.read(nb, as_version=4)) or nb.stem
+    t = time.perf_counter()
+    socket_dir = Path(tempfile.mkdtemp(prefix="sendlib-kernel-"))
+    try:
+        pm.execute_notebook(str(nb), str(out), parameters=cycle.notebook_parameters(),
+                            kernel_name=KERNEL, language="python", progress_bar=False,
+                            cwd=str(cycle.root),
+                            kernel_manager_class=_kernel_manager_class(out.with_suffix(".kernel.log"), socket_dir))
+        return NotebookRun(nb.stem, title, "ok", time.perf_counter() - t)
+    except Exception as exc:  # papermill raises PapermillExecutionError; record and go on
+        return NotebookRun(nb.stem, title, "failed", time.perf_counter() - t, error_line(exc))
+    finally:
+        shutil.rmtree(socket_dir, ignore_errors=True)
+
+
+def execute_all(nbs: list[Path], cycle: Cycle, workers: int | None = None) -> list[NotebookRun]:
+    """Execute the notebooks, two at a time on a multi-core machine (each in its own kernel);
+    progress is logged as each finishes. Returns the runs in the order of `nbs`."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    workers = workers or min(2, os.cpu_count() or 1, len(nbs) or 1)
+    runs: dict[Path, NotebookRun] = {}
+    logger.info("[notebooks] %d to run, %d at a time", len(nbs), workers)
+    if workers == 1:
+        for i, nb in enumerate(nbs, 1):
+            runs[nb] = execute(nb, cycle)
+            _report_progress(i, len(nbs), runs[nb])
+    else:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=supervise.worker_init, initargs=(os.getpid(),))
+        try:
+            futures = {pool.submit(execute, nb, cycle): nb for nb in nbs}
+            for i, future in enumerate(as_completed(futures), 1):
+                runs[futures[future]] = future.result()
+                _report_progress(i, len(nbs), runs[futures[future]])
+        except BaseException:  # Ctrl-C or a stop: end the workers now rather than wait for their notebooks
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.kill()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
+    return [runs[nb] for nb in nbs]
+
+
+def _report_progress(i: int, n: int, run: NotebookRun) -> None:
+    logger.info("[%d/%d] %s: %s (%.1f s)%s", i, n, run.name, run.status, run.seconds,
+                f": {run.error}" if run.error else "")
