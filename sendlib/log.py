@@ -17,13 +17,27 @@ T = TypeVar("T")
 ROOT = "sendlib"
 
 
+class _Stderr(logging.StreamHandler):
+    """A handler that writes to `sys.stderr` as it is when a message comes, not as it was when the
+    handler was made (a caller, or a test capturing output, may have replaced it since)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
 def configure(quiet: bool = False, stream=None) -> None:
-    """Send sendlib's messages to `stream` (stderr) as plain lines; `quiet` keeps only warnings."""
+    """Send sendlib's messages to `stream` (default: stderr) as plain lines; `quiet` keeps only
+    warnings."""
     logger = logging.getLogger(ROOT)
     for handler in list(logger.handlers):
         if getattr(handler, "_sendlib", False):
             logger.removeHandler(handler)
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = logging.StreamHandler(stream) if stream is not None else _Stderr()
     handler.setFormatter(logging.Formatter("%(message)s"))
     handler._sendlib = True  # type: ignore[attr-defined]
     logger.addHandler(handler)
