@@ -49,7 +49,7 @@ def test_both_layouts_read_with_their_own_time_coding(dfe_zips):
     assert sorted(caseload_old["time_period"].unique()) == list(range(2010, 2023))
     # the 2025 release codes the January 2023 census as academic year 202223
     assert sorted(caseload_new["time_period"].unique()) == list(range(2019, 2024))
-    assert set(old["breakdown_topic"]) == {"total", "age", "placement"}
+    assert set(old["breakdown_topic"]) == {"total", "age", "placement", "placement_detail"}
 
 
 def test_overlap_years_agree_and_later_release_wins(dfe_zips, table):

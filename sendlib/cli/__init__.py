@@ -23,6 +23,7 @@ COMMANDS = {
     "forecast": "sendlib.cli.forecast",
     "backtest": "sendlib.cli.forecast",
     "run-cycle": "sendlib.cli.run_cycle",
+    "benchmark": "sendlib.cli.benchmark",
 }
 
 
@@ -46,11 +47,24 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _take_trailing(parser: argparse.ArgumentParser, args: argparse.Namespace, extra: list[str], module) -> None:
+    """Positionals given after an option (``ZIP... --la CODE OUT``) join the list that the command's
+    module names in `INTERMIXED`; anything else left over is an error, as argparse would say."""
+    target = getattr(module, "INTERMIXED", None)
+    if not extra:
+        return
+    if not isinstance(target, str) or any(a.startswith("-") for a in extra):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    setattr(args, target, [*getattr(args, target), *extra])
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = next((a for a in argv if not a.startswith("-")), None)
     parser = build_parser(command if command in COMMANDS else None)
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    module_name = COMMANDS.get(getattr(args, "command", None) or "")
+    _take_trailing(parser, args, extra, importlib.import_module(module_name) if module_name else None)
     if not getattr(args, "command", None):
         parser.print_help()
         return 1

@@ -20,7 +20,13 @@ as totals only. ``requests`` (initial requests for an EHC needs assessment recei
 year; totals only; `time_period` is that calendar year, published with the next January census
 like new plans) come from `sen2_mi.csv` (`InreqEHC`, 2016-2021) of the 2022 release and
 `requests.csv` (`requests_received_in_year`, 2019-2022) of the 2025 release; a release without
-that file simply gives no requests.
+that file simply gives no requests. The other calendar-year flows (:data:`_FLOWS_2022`,
+:data:`_FLOWS_2025`), totals only and known with the next January census like new plans:
+``requests_refused`` (requests where the LA decided not to assess), ``assessments_plan`` and
+``assessments_no_plan`` (assessments ending with and without a plan), ``issued`` and
+``issued_20wk`` (plans issued in the year, and of them within 20 weeks, exceptions included),
+``issued_noexc`` and ``issued_noexc_20wk`` (the same without exceptions; the release's
+`timeliness_20_week.csv`, and `sen2_mi.csv` of 2022), ``ceased`` (plans ceased; 2025 layout only).
 
 Breakdowns of the caseload:
 
@@ -28,6 +34,7 @@ Breakdowns of the caseload:
   continued series, and the figures Kingston publishes: 641 in January 2010).
 - ``age``: DfE age bands (:data:`sendlib.ages.DFE_AGE_BANDS`), 2022 release only (2010-2022);
   the 2025 release as held here publishes no age breakdown of the caseload.
+- ``placement_detail``: independent or non-maintained special schools (a part of Special), both releases;
 - ``placement``: the DfE placement groups of ``sendlib/codelists/placement_groups.csv``.
   Mapping limits, documented because older years cannot be mapped exactly:
   further education is not collected before 2015 (no row, not zero); NEET is separate only from
@@ -93,6 +100,12 @@ _ESTAB_GROUP_2022 = {
     "Other": "Other arrangements",
     "Unknown": "Unknown",
 }
+
+# Independent and non-maintained special schools, within Special: a placement detail of their own
+# (topic ``placement_detail``), the costliest placements
+INDEPENDENT_SPECIAL = "Independent or non-maintained special"
+_INDEPENDENT_SPECIAL_2022 = ("Special - Independent", "Special - Non-maintained")
+_INDEPENDENT_SPECIAL_2025 = ("special_independent", "special_non_maintained")
 
 # 2025 release, caseload.csv placement columns -> placement group. The *_total columns and
 # ed_elsewhere are sums of these and are not used (ed_elsewhere also folds NEET in).
@@ -172,12 +185,30 @@ def _line(cells: pd.Series, mask: pd.Series) -> int:
 _GEO_REQUIRED = ("time_period", *_GEO_COLUMNS)
 _2022 = {"age": "data/sen2_age_caseload.csv", "estab": "data/sen2_estab_caseload.csv",
          "new": "data/sen2_age_new_plans.csv", "mi": "data/sen2_mi.csv"}
-_2025 = {"caseload": "data/caseload.csv", "new": "data/newplans.csv", "requests": "data/requests.csv"}
+_2025 = {"caseload": "data/caseload.csv", "new": "data/newplans.csv"}
 # placement group totals and their percentage of the total (2025 layout); ed_elsewhere folds NEET in
 _GROUP_PC_2025 = {"mainstream_total": "mainstream_total_pc", "special_total": "special_total_pc",
                   "ap_pru_total": "AP_PRU_total_pc", "fe_total": "fe_total_pc", "ed_elsewhere": "ed_elsewhere_pc",
                   "nm_early_years": "nm_early_years_pc", "placement_unknown": "placement_unknown_pc"}
 _GROUP_TOTALS_2025 = [*_GROUP_PC_2025, "await_prov_2022", "perm_ex_2022"]
+# calendar-year flows, one measure per column (totals only; all EHC, statements excluded):
+# requests received and refused, assessments ending with and without a plan, plans issued in the
+# year with and without exceptions and those of them issued within 20 weeks, plans ceased
+_FLOWS_2022 = {"InreqEHC": "requests", "AssRefusedEHC": "requests_refused", "NewallEHC": "assessments_plan",
+               "AssnoneEHC": "assessments_no_plan", "TotIncExcEHC": "issued", "IncExc20weekEHC": "issued_20wk",
+               "TotNoExcEHC": "issued_noexc", "NoExc20weekEHC": "issued_noexc_20wk"}
+_FLOWS_2025 = {
+    "data/requests.csv": ("All requests for EHC needs assessments",
+                          {"requests_received_in_year": "requests",
+                           "requests_decided_not_to_assess": "requests_refused"}),
+    "data/assessments.csv": ("All EHC needs assessments",
+                             {"assess_issued": "assessments_plan", "assess_not_issued": "assessments_no_plan"}),
+    "data/timeliness_20_week.csv": ("All EHC plans issued",
+                                    {"plans_issued_den": "issued", "plans_issued_within_20_weeks": "issued_20wk",
+                                     "plans_issued_den_ex": "issued_noexc",
+                                     "plans_issued_20_weeks_ex": "issued_noexc_20wk"}),
+    "data/ceased_plans.csv": ("All ceased EHC plans", {"total_ceased": "ceased"}),
+}
 _TOPICS_2025 = {"Sex": "sex", "Age when plan started": "age when plan started", "Ethnicity": "ethnicity"}
 
 
@@ -255,12 +286,14 @@ def _read_2022(zf: zipfile.ZipFile, source: str, release: str) -> Release:
                                 column="establishment_group")
     placement = _sum_groups(_tidy(leaves, "placement", leaves["establishment_group"].map(_ESTAB_GROUP_2022),
                                   leaves["Total_all"], release))
-    frames = [*caseload, placement, new_plans[0]]
-    # requests are optional (the caseload is not): a release without them simply gives none
+    costly = leaves[leaves["establishment_type"].isin(_INDEPENDENT_SPECIAL_2022)]
+    independent = _sum_groups(_tidy(costly, "placement_detail", INDEPENDENT_SPECIAL, costly["Total_all"], release))
+    frames = [*caseload, placement, independent, new_plans[0]]
+    # requests and the other flows are optional (the caseload is not): a release without them gives none
     if dfe_zip.has_member(zf, _2022["mi"]):
         mi = _read(zf, _2022["mi"], "latin-1", source)
-        if "InreqEHC" in mi.columns:
-            frames.append(_tidy(mi, "total", "Total", mi["InreqEHC"], release, measure="requests"))
+        frames += [_tidy(mi, "total", "Total", mi[col], release, measure=measure)
+                   for col, measure in _FLOWS_2022.items() if col in mi.columns]
     evidence = [*parts, *new_parts, dfe_parts.sums(placement, "placement columns", exact=False)]
     return Release(pd.concat(frames, ignore_index=True), dfe_parts.combine(evidence))
 
@@ -295,7 +328,9 @@ def _read_2025(zf: zipfile.ZipFile, source: str, release: str) -> Release:
     total = _tidy(df, "total", "Total", df["ehcplans"], release)
     groups = [_tidy(df, "placement", group, df[col], release) for col, group in _PLACEMENT_2025.items()]
     placement = _sum_groups(pd.concat(groups, ignore_index=True))
-    frames, evidence = [total, placement], _placement_evidence_2025(df, total, release)
+    independent = _sum_groups(pd.concat([_tidy(df, "placement_detail", INDEPENDENT_SPECIAL, df[col], release)
+                                         for col in _INDEPENDENT_SPECIAL_2025], ignore_index=True))
+    frames, evidence = [total, placement, independent], _placement_evidence_2025(df, total, release)
 
     new = _read(zf, _2025["new"], "utf-8-sig", source,
                 ("breakdown_topic", "breakdown", "new_ehc_plans", *placement_cols))
@@ -307,11 +342,20 @@ def _read_2025(zf: zipfile.ZipFile, source: str, release: str) -> Release:
         rows = new[new["breakdown_topic"] == topic]
         evidence.append(dfe_parts.sums(_tidy(rows, topic, rows["breakdown"], rows["new_ehc_plans"], release,
                                              measure="new_plans"), name))
-    if dfe_zip.has_member(zf, _2025["requests"]):
-        req = _read(zf, _2025["requests"], "utf-8-sig", source, ("breakdown", "requests_received_in_year"))
-        req = req[req["breakdown"] == "All requests for EHC needs assessments"]
-        frames.append(_tidy(req, "total", "Total", req["requests_received_in_year"], release, measure="requests"))
+    frames += _flows_2025(zf, source, release)
     return Release(pd.concat(frames, ignore_index=True), dfe_parts.combine(evidence))
+
+
+def _flows_2025(zf: zipfile.ZipFile, source: str, release: str) -> list[pd.DataFrame]:
+    """The calendar-year totals of the optional files of the 2025 layout (:data:`_FLOWS_2025`)."""
+    frames = []
+    for member, (everything, columns) in _FLOWS_2025.items():
+        if not dfe_zip.has_member(zf, member):
+            continue
+        df = _read(zf, member, "utf-8-sig", source, ("breakdown", *columns))
+        df = df[df["breakdown"] == everything]
+        frames += [_tidy(df, "total", "Total", df[col], release, measure=measure) for col, measure in columns.items()]
+    return frames
 
 
 def _placement_evidence_2025(df: pd.DataFrame, total: pd.DataFrame, release: str) -> list[pd.DataFrame]:

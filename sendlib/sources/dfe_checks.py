@@ -15,7 +15,12 @@ and year is checked against general rules, none written for one cell:
   what LAs' histories show (:data:`JUMP_Z` robust standard deviations, allowing for the chance
   variation of small counts); a jump undone the next year marks a one-year outlier, a jump that
   holds is a level shift, a jump in the latest year cannot be told apart;
-- **revised between releases**: a figure published differently by two releases (the later is used).
+- **revised between releases**: a figure published differently by two releases (the later is used);
+- **part above its whole**: for the other calendar-year flows (:data:`FLOWS`: requests refused,
+  assessments with and without a plan, plans issued and within 20 weeks, ceased plans), checked by
+  the rules above except the jump (timeliness can rightly change by half in a year), a count
+  above the count it is part of (plans issued within 20 weeks above plans issued, requests
+  refused above requests received).
 
 What is done with a flagged figure (the **action**): a figure the file's own parts agree with is
 kept (except a one-year outlier, which parts from the same return cannot vouch for); otherwise it
@@ -35,6 +40,12 @@ from sendlib.sources import dfe
 CHECK_COLUMNS = ["release", "file", "measure", "geographic_level", "area_code", "area_name", "year",
                  "published", "rule", "detail", "action", "used"]
 MEASURES = ("caseload", "new_plans", "requests")
+FLOWS = ("requests_refused", "assessments_plan", "assessments_no_plan", "issued", "issued_20wk", "issued_noexc",
+         "issued_noexc_20wk", "ceased")
+CHECKED = MEASURES + FLOWS
+# (part, whole): a published part above its whole is set missing
+PART_OF = (("issued_20wk", "issued"), ("issued_noexc_20wk", "issued_noexc"), ("issued_noexc", "issued"),
+           ("requests_refused", "requests"))
 MIN_EQUAL = 10        # an LA equal to its region below this many is left alone (tiny counts tie)
 REQUEST_RATIO = 1.5   # new plans above this many times the year's requests are flagged
 JUMP_Z = 6.0          # robust standard deviations beyond which a year-on-year change is a jump
@@ -61,9 +72,11 @@ def check(table_all: pd.DataFrame, parts: pd.DataFrame) -> CheckedTable:
     revised = release_changes(table_all)
     table = dfe.combine_releases([table_all])
     cells = _cells(table)
-    flags = pd.concat([_equals_aggregate(cells), _parts_verdict(cells, parts), _above(cells)], axis=1)
+    flags = pd.concat([_equals_aggregate(cells), _parts_verdict(cells, parts), _above(cells),
+                       _above_whole(cells)], axis=1)
     cells = cells.join(flags)
     cells = cells.join(_jumps(_wide(cells, "value")).rename(columns=lambda c: f"jump_{c}"))
+    cells["jump_kind"] = cells["jump_kind"].fillna("")
     cells = _decide(cells)
     findings = _findings(cells, revised)
     return CheckedTable(_apply(table, cells), findings)
@@ -74,7 +87,7 @@ def check(table_all: pd.DataFrame, parts: pd.DataFrame) -> CheckedTable:
 
 def _cells(table: pd.DataFrame) -> pd.DataFrame:
     """The total of each measure, area and year: published value, where it came from, names."""
-    t = table[(table["breakdown_topic"] == "total") & table["measure"].isin(MEASURES)]
+    t = table[(table["breakdown_topic"] == "total") & table["measure"].isin(CHECKED)]
     name = t["la_name"].fillna(t["region_name"]).fillna("England")
     cells = t.assign(area_name=name)[[*_KEY, "geographic_level", "region_code", "area_name", "value",
                                       "release", "file"]]
@@ -134,10 +147,25 @@ def _above(cells: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _above_whole(cells: pd.DataFrame) -> pd.DataFrame:
+    """Flag `above_whole` for a flow above the count it is part of (:data:`PART_OF`), same area and year."""
+    value = cells["value"]
+    out = pd.Series(False, index=cells.index, name="above_whole")
+    present = set(value.index.unique("measure"))
+    for part, whole in PART_OF:
+        if part in present and whole in present:
+            p, w = value.xs(part, level="measure"), value.xs(whole, level="measure")
+            above = (p > w.reindex(p.index)).fillna(False)
+            idx = pd.MultiIndex.from_arrays([[part] * len(p), p.index.get_level_values(0),
+                                             p.index.get_level_values(1)], names=_KEY)
+            out.loc[idx] = out.loc[idx].to_numpy() | above.to_numpy()
+    return out.to_frame()
+
+
 def _wide(cells: pd.DataFrame, column: str) -> dict[str, pd.DataFrame]:
-    """`column` of the cells as one areas x years frame per measure."""
+    """`column` of the cells as one areas x years frame per measure checked for jumps (:data:`MEASURES`)."""
     return {m: cells[column].xs(m, level="measure").unstack("time_period").astype(float)
-            for m in cells.index.unique("measure")}
+            for m in cells.index.unique("measure") if m in MEASURES}
 
 
 def jump_scores(wide: pd.DataFrame, is_la: np.ndarray, national: int) -> pd.DataFrame:
@@ -189,7 +217,7 @@ def _decide(cells: pd.DataFrame) -> pd.DataFrame:
     copied = c["equals_region"] | c["equals_england"]
     # a one-year outlier that the next year undoes is not saved by parts that agree with it
     implausible = ((c["above_caseload"] | (c["jump_kind"] == "latest")) & ~supported) | (c["jump_kind"] == "spike")
-    c["suspect"] = copied | ((c["refuted_by"] != "") & ~supported) | implausible
+    c["suspect"] = copied | ((c["refuted_by"] != "") & ~supported) | implausible | c["above_whole"]
     proposed = c["value"].where(~c["suspect"], c["candidate"])
     # a repair must pass the rules itself: no jump out of line with its neighbours, not above caseload
     again = _jumps(_wide(c.assign(proposed=proposed), "proposed")).reindex(c.index)
@@ -246,6 +274,7 @@ def _rule_details(c: pd.DataFrame):
          + fmt(c["candidate"]).where(c["candidate"].notna(), "another figure")),
         ("new plans above caseload", c["above_caseload"], "more new plans than plans held at the next census"),
         ("new plans above requests", c["above_requests"], f"more than {REQUEST_RATIO:g} times the year's requests"),
+        ("part above its whole", c["above_whole"], "more than the count it is part of"),
         ("jump", c["jump_kind"] != "", c["jump_kind"].map({"spike": "one-year outlier", "latest": "latest year",
                                                              "shift": "level shift", "": ""})
          + ": " + pct(c["jump_change"]) + " on the year before"),
@@ -254,7 +283,7 @@ def _rule_details(c: pd.DataFrame):
 
 def release_changes(table_all: pd.DataFrame) -> pd.DataFrame:
     """Return the totals published differently by two releases, as findings (the later is used)."""
-    t = table_all[(table_all["breakdown_topic"] == "total") & table_all["measure"].isin(MEASURES)]
+    t = table_all[(table_all["breakdown_topic"] == "total") & table_all["measure"].isin(CHECKED)]
     keys = ["measure", "area_code", "time_period"]
     t = t.sort_values([*keys, "release"], kind="stable")
     first = t.groupby(keys).head(1)[[*keys, "release", "value"]]
@@ -278,7 +307,7 @@ def _apply(table: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
     out = table.copy()
     out["published"] = out["value"]
     out["checked"] = pd.Series(pd.NA, index=out.index, dtype="string")
-    is_total = (out["breakdown_topic"] == "total") & out["measure"].isin(MEASURES)
+    is_total = (out["breakdown_topic"] == "total") & out["measure"].isin(CHECKED)
     idx = pd.MultiIndex.from_frame(out.loc[is_total, _KEY])
     decided = cells.reindex(idx)
     out.loc[is_total, "value"] = decided["used"].to_numpy()

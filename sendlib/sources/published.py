@@ -65,7 +65,13 @@ def checks_table(checks: pd.DataFrame) -> pd.DataFrame:
     if checks.empty:
         return pd.DataFrame({"note": ["no problem found in the published figures"]})
     measure = {"caseload": "EHC plans (January)", "new_plans": "new plans (calendar year)",
-               "requests": "requests (calendar year)"}
+               "requests": "requests (calendar year)", "requests_refused": "requests refused (calendar year)",
+               "assessments_plan": "assessments with a plan (calendar year)",
+               "assessments_no_plan": "assessments without a plan (calendar year)",
+               "issued": "plans issued (calendar year)", "issued_20wk": "plans issued within 20 weeks",
+               "issued_noexc": "plans issued, exceptions excluded",
+               "issued_noexc_20wk": "plans issued within 20 weeks, exceptions excluded",
+               "ceased": "plans ceased (calendar year)"}
     number = lambda s: s.map(lambda v: "missing" if pd.isna(v) else f"{v:,.0f}")  # noqa: E731
     return pd.DataFrame({
         "release": checks["release"].to_numpy(), "file": checks["file"].to_numpy(),
