@@ -37,7 +37,7 @@ def test_all_reports_render(cycle_run):
     summary = json.loads((cycle.reports_dir / "cycle.json").read_text())
     failed = {r["name"]: r["error"] for r in summary["reports"] if r["status"] != "ready"}
     assert failed == {} and status == 0 and summary["state"] == "ready"
-    assert len(NOTEBOOKS) == 5
+    assert len(NOTEBOOKS) == 6
     for name in NOTEBOOKS:
         assert (cycle.reports_dir / f"{name}.html").stat().st_size > 10_000
         assert (cycle.reports_dir / "analyst" / f"{name}.html").exists()
@@ -46,6 +46,23 @@ def test_all_reports_render(cycle_run):
     assert all(f"{name}.html" in index for name in NOTEBOOKS)
     assert "EHCPs at the" in index
     assert "test/index.html" in (cycle.reports_dir.parent / "index.html").read_text()
+
+
+def test_how_we_compare_report(cycle_run):
+    """Report 7: key points first, the comparators labelled as sendlib's own, rank and trend charts,
+    every indicator sourced, and the tables in the DfE open-data layout among the downloads."""
+    cycle, _ = cycle_run
+    text = visible_text((cycle.reports_dir / "07_how_we_compare.html").read_text())
+    assert text.index("Key points") < text.index("Where we stand among all LAs") < text.index("Sources")
+    assert "nearest neighbours on SEND indicators (sendlib)" in text and "statistical neighbours" not in text
+    assert "release 2025: timeliness_20_week.csv" in text and "release 2022: sen2_age_caseload.csv" in text
+    assert "ONS population estimates by LA are not bundled" in text
+    page = (cycle.reports_dir / "07_how_we_compare.html").read_text()
+    assert page.count("data:image/png;base64") >= 2
+    tables = pd.read_csv(cycle.reports_dir / "tables" / "benchmark.csv", dtype=str)
+    own = tables[tables["comparison"] == "Local authority"]
+    assert set(own["old_la_code"]) == {cycle.la_code} and set(own["new_la_code"]) == {cycle.new_la_code}
+    assert "benchmark.csv" in (cycle.reports_dir / "index.html").read_text()
 
 
 def test_manager_reports_have_no_code_and_end_with_provenance(cycle_run):

@@ -107,6 +107,7 @@ class CycleSettings(_Strict):
     comparison_figures: Annotated[ComparisonFigures, BeforeValidator(_none_is_empty)] = ComparisonFigures()
     disproportionality: Disproportionality = Disproportionality()
     synthetic: bool = False
+    statistical_neighbours: PathText | None = None  # the DfE statistical neighbours list, if supplied
 
 
 class ConfigFile(_Strict):
@@ -140,6 +141,7 @@ class Cycle:
     local_ethnicity_groups: dict = field(default_factory=dict)
     disproportionality: dict = field(default_factory=lambda: Disproportionality().model_dump())
     unsafe: bool = False
+    statistical_neighbours: str = ""  # absolute path of the DfE statistical neighbours list, or ""
 
     @property
     def census_year(self) -> int:
@@ -184,6 +186,7 @@ class Cycle:
             "comparison_figures": {k: dict(v) for k, v in self.comparison_figures.items()},
             "local_ethnicity_groups": {k: list(v) for k, v in self.local_ethnicity_groups.items()},
             "disproportionality": dict(self.disproportionality),
+            **({"statistical_neighbours": self.statistical_neighbours} if self.statistical_neighbours else {}),
         }
 
 
@@ -386,6 +389,8 @@ def _paths(settings: CycleSettings, cycle_id: str, base: Path, allowed: list[Pat
         "processed_dir": resolve("processed_dir", settings.processed_dir or f"data/processed/{cycle_id}",
                                  ("processed_dir",)),
         "reports_dir": resolve("reports_dir", settings.reports_dir or f"reports/{cycle_id}", ("reports_dir",)),
+        "statistical_neighbours": str(resolve("statistical_neighbours", settings.statistical_neighbours,
+                                              ("statistical_neighbours",))) if settings.statistical_neighbours else "",
     }
 
 

@@ -115,6 +115,15 @@ def publish_tables(cycle: Cycle) -> None:
                           n_size=cycle.disproportionality["group_size"])
 
 
+def publish_benchmark(cycle: Cycle) -> None:
+    """Write the cycle LA's benchmark tables (DfE open-data layout) to reports/CYCLE_ID/tables/."""
+    from sendlib import benchmark
+    from sendlib.sources.published import load_dfe
+
+    b = benchmark.build(load_dfe(), cycle.la_code, neighbours=cycle.statistical_neighbours or None)
+    benchmark.write_tables(b, cycle.reports_dir / "tables")
+
+
 # ---------------------------------------------------------------------------------------------
 # Pages and status
 
@@ -217,7 +226,8 @@ def _reports_stage(cycle: Cycle, nbs: list[Path], data: dict, partial: bool) -> 
     folder, write its status, and put it in place. Returns the new report entries."""
     stage = staging.fresh_staging(cycle.reports_dir, copy_current=partial)
     staged = dataclasses.replace(cycle, reports_dir=stage)
-    for label, step in (("DfE consistency", check_dfe_consistency), ("equality tables", publish_tables)):
+    for label, step in (("DfE consistency", check_dfe_consistency), ("equality tables", publish_tables),
+                        ("benchmark tables", publish_benchmark)):
         logger.info("[%s]", label)
         try:
             step(staged)
