@@ -211,3 +211,25 @@ def _edit_timeliness(text: str, la: str, year: str) -> str:
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue()
+
+
+def test_cycle_config_names_the_statistical_neighbours_list(tmp_path):
+    """`statistical_neighbours:` of a cycle reaches report 7's parameters and run-cycle's tables."""
+    import yaml
+
+    from sendlib.reports import runner
+    from sendlib.reports.config import load_cycle
+    from tests.conftest import ROOT, write_config
+
+    listing = tmp_path / "sn.csv"
+    listing.write_text("LA number,LA name,SN1,SN2\n314,Kingston upon Thames,Sutton,Merton\n", encoding="utf-8")
+    path = write_config(tmp_path, tmp_path)
+    cfg = yaml.safe_load(path.read_text())
+    cfg["cycles"]["test"]["statistical_neighbours"] = str(listing)
+    path.write_text(yaml.safe_dump(cfg))
+    cycle = load_cycle("test", path, root=ROOT)
+    assert cycle.notebook_parameters()["statistical_neighbours"] == str(listing)
+    runner.publish_benchmark(cycle)
+    comparators_csv = pd.read_csv(cycle.reports_dir / "tables" / "benchmark_comparators.csv", dtype=str)
+    assert list(comparators_csv["la_name"]) == ["Sutton", "Merton"]
+    assert set(comparators_csv["method"]) == {comparators.STATISTICAL}
