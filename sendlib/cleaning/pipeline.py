@@ -1,6 +1,7 @@
 """`clean`: one census year's raw extracts to validated, pseudonymised tables, in named steps."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import time
@@ -13,6 +14,7 @@ from sendlib import dates, pseudonymise, readers, schemas
 from sendlib.cleaning import caseload, cells, events, persons, placements, population, pupils, rows, summary
 from sendlib.cleaning.quality import QualityLog, Work
 from sendlib.errors import SendlibInputError
+from sendlib.reports import staging
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +42,8 @@ def clean(raw_dir, out_dir=None, census_date=None, *, la_code=None, la_name=None
     """
     step = _Steps()
     raw_dir, census = _arguments(raw_dir, census_date)
+    if out_dir is not None:  # before any work: a folder that cannot be written is a one-line error now
+        staging.require_writable(out_dir, "output folder", {"raw data folder": raw_dir})
     manifest = _read_manifest(raw_dir)
     if synthetic is None:  # the generator's manifest names it; a hand-made one may say "synthetic": true
         generator = str(manifest.get("generator", ""))
@@ -137,6 +141,10 @@ def _arguments(raw_dir, census_date) -> tuple[Path, pd.Timestamp]:
     day, _ = dates.parse_one(census_date)
     if day is None:
         raise SendlibInputError(f"census date {census_date!r} is not a date", hint="use YYYY-MM-DD, e.g. 2025-01-16")
+    latest = dt.date.today().year + 1
+    if not 2000 <= day.year <= latest:  # every birth date would be set unknown, silently
+        raise SendlibInputError(f"census date {census_date!r} is not a census of this century up to {latest}",
+                                hint="give the January census date of the extract, e.g. 2025-01-16")
     raw_dir = Path(raw_dir)
     if not raw_dir.is_dir():
         raise SendlibInputError("raw data folder not found", file=str(raw_dir),

@@ -32,11 +32,18 @@ def _help(module, command: str) -> str:
     return text[command] if isinstance(text, dict) else text
 
 
+class _OneLineErrors(argparse.ArgumentParser):
+    """A usage mistake is one line on stderr (the usage is in `--help`), exit status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The argument parser; only the module of `command` is imported for its arguments."""
-    parser = argparse.ArgumentParser(prog="sendlib", description="sendlib: SEND intelligence pipeline")
+    parser = _OneLineErrors(prog="sendlib", description="sendlib: SEND intelligence pipeline")
     parser.add_argument("--version", action="version", version=f"sendlib {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_OneLineErrors)
     for name, module_name in COMMANDS.items():
         module = importlib.import_module(module_name)
         p = sub.add_parser(name, help=_help(module, name), description=_help(module, name))
@@ -66,8 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     module_name = COMMANDS.get(getattr(args, "command", None) or "")
     _take_trailing(parser, args, extra, importlib.import_module(module_name) if module_name else None)
     if not getattr(args, "command", None):
-        parser.print_help()
-        return 1
+        print(f"sendlib: error: give a command, one of {', '.join(COMMANDS)} (see sendlib --help)", file=sys.stderr)
+        return 2
     log.configure(quiet=args.quiet)
     module = importlib.import_module(COMMANDS[args.command])
     runner = getattr(module, f"run_{args.command.replace('-', '_')}", None) or module.run
@@ -75,6 +82,10 @@ def main(argv: list[str] | None = None) -> int:
         return int(runner(args) or 0)
     except SendlibInputError as exc:
         print(f"sendlib {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a file or folder the command was given cannot be read or written
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"sendlib {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -39,14 +39,29 @@ def _census_date(text: str | None) -> str | None:
         raise SendlibInputError(f"census date {text!r} is not YYYY-MM-DD") from None
 
 
+def _check_sizes(args: argparse.Namespace) -> None:
+    """The publishing threshold and the flag sizes, before anything is read or written."""
+    from sendlib.reports.config import SAFE_THRESHOLD
+
+    if args.threshold < SAFE_THRESHOLD:
+        raise SendlibInputError(f"--threshold {args.threshold} is below {SAFE_THRESHOLD}: counts that small "
+                                "must not be published", hint=f"give --threshold {SAFE_THRESHOLD} or more")
+    for option, value in (("--cell-size", args.cell_size), ("--n-size", args.n_size)):
+        if value < 1:
+            raise SendlibInputError(f"{option} {value} must be a whole number of at least 1")
+
+
 def run(args: argparse.Namespace) -> int:
     """Write the tables (the summary line is logged by the library); 0 when the audit passed."""
     from sendlib.equality import write_tables
+    from sendlib.reports.staging import require_writable
 
+    _check_sizes(args)
     folder = Path(args.processed_dir)
     if not folder.is_dir():
         raise SendlibInputError("processed folder not found", file=str(folder),
                                 hint="give the folder that `sendlib clean` wrote")
+    require_writable(args.out_dir, "output folder", {"processed folder": folder})
     write_tables(folder, args.out_dir, args.threshold, args.ethnicity_grouping,
                  la_code=args.la_code, new_la_code=args.new_la_code, la_name=args.la_name,
                  census_date=_census_date(args.census_date), cell_size=args.cell_size, n_size=args.n_size)

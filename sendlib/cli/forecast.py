@@ -28,7 +28,7 @@ HELP = {
 }
 
 
-class _IntermixedParser(argparse.ArgumentParser):
+class _Intermixed:
     """Lets options sit between the zips and OUT_DIR (`forecast a.zip b.zip --la 314 out/`):
     plain argparse stops filling a positional list at the first option."""
 
@@ -36,23 +36,25 @@ class _IntermixedParser(argparse.ArgumentParser):
 
     def parse_known_args(self, args=None, namespace=None):
         if self._inside:
-            return super().parse_known_args(args, namespace)
+            return super().parse_known_args(args, namespace)  # type: ignore[misc]
         self._inside = True
         try:
-            return self.parse_known_intermixed_args(args, namespace)
+            return self.parse_known_intermixed_args(args, namespace)  # type: ignore[attr-defined]
         finally:
             self._inside = False
 
 
 def _intermixed(parser: argparse.ArgumentParser) -> None:
-    parser.__class__ = _IntermixedParser
+    parser.__class__ = type("IntermixedParser", (_Intermixed, parser.__class__), {})  # keeps its error()
 
 
 def _split_inputs(args) -> tuple[list[Path], Path]:
+    from sendlib.reports.staging import require_writable
+
     *zips, out_dir = [Path(p) for p in args.paths]
     if out_dir.suffix.lower() == ".zip":
         raise SendlibInputError(f"the last argument must be the output directory, not a zip: {out_dir}")
-    return zips, out_dir
+    return zips, require_writable(out_dir, "output folder")
 
 
 def _dfe_data(zips: list[Path]):
@@ -99,6 +101,8 @@ def run_forecast(args) -> int:
         raise SendlibInputError(f"--horizon {args.horizon} is outside 1 to 5")
     data = _dfe_data(zips)
     table = data.table
+    if not args.la.strip():
+        raise SendlibInputError("--la is blank", hint="give an LA code (314 or E09000021), a region code or 'all'")
     if args.la.strip().lower() == "all":
         areas = None
     else:

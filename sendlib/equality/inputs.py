@@ -39,7 +39,11 @@ def _read_folder(folder: Path) -> tuple[dict[str, pd.DataFrame], dict[str, str]]
         if not path.exists():
             raise SendlibInputError("processed table not found", file=str(path),
                                     hint="run `sendlib clean` on the raw extracts first")
-        frames[name] = pd.read_parquet(path)
+        try:
+            frames[name] = pd.read_parquet(path)
+        except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+            raise SendlibInputError(f"not a readable Parquet table ({str(exc).splitlines()[0][:120]})",
+                                    file=str(path), hint="rebuild it with `sendlib clean`") from None
         where[name] = str(path)
     return frames, where
 

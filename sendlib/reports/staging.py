@@ -16,6 +16,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from sendlib.errors import SendlibInputError
+
 STAGING = ".staging"
 MARKER = ".sendlib-output"  # written into every output folder sendlib builds
 # What a folder written by an earlier sendlib (before the marker) holds.
@@ -136,12 +138,37 @@ def _folder_problem(folder: Path, kind: str, label: str) -> str | None:
                     "each run replaces the folder whole, so give an empty or new folder")
         blocked = next((f for f in (folder, folder.parent) if not _writable(f)), None)
         return f"{label} {folder} cannot be written: {blocked} is read-only" if blocked else None
-    existing = next(p for p in folder.parents if p.exists())
+    return _creation_problem(folder, label)
+
+
+def _creation_problem(folder: Path, label: str) -> str | None:
+    """Why the missing folder `folder` cannot be made, or None."""
+    existing = next(p for p in folder.absolute().parents if p.exists())
     if not existing.is_dir():
         return f"{label} {folder} cannot be made: {existing} is a file, not a folder"
     if not _writable(existing):
         return f"{label} {folder} cannot be made: {existing} is read-only"
     return None
+
+
+def require_writable(folder: Path | str, label: str = "output folder", inputs: dict[str, Path] | None = None) -> Path:
+    """Raise a one-line :class:`SendlibInputError` unless files can be written into `folder` (made
+    if missing), outside every input folder of `inputs` (label -> folder); returns it. For the
+    single commands (`clean`, `equality`, `forecast`), which write into the folder in place."""
+    folder = Path(folder)
+    for other, path in (inputs or {}).items():
+        if _inside(folder.resolve(), Path(path).resolve()):
+            raise SendlibInputError(f"the {label} is inside the {other} {path}; choose a folder outside it",
+                                    file=str(folder))
+    if folder.exists() and not folder.is_dir():
+        problem: str | None = f"{label} {folder} is a file, not a folder"
+    elif folder.exists():
+        problem = None if _writable(folder) else f"{label} {folder} cannot be written: it is read-only"
+    else:
+        problem = _creation_problem(folder, label)
+    if problem:
+        raise SendlibInputError(problem)
+    return folder
 
 
 def output_problems(outputs: dict[str, tuple[Path, str]], inputs: dict[str, Path]) -> list[str]:

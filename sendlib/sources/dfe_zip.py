@@ -71,6 +71,8 @@ def read_member(zf: zipfile.ZipFile, member: str, encoding: str, source: str,
     if missing:
         raise SendlibInputError(f"column(s) {', '.join(missing)} missing", file=where, column=missing[0],
                                 hint="the release layout is not one sendlib knows")
+    if df.empty:
+        raise SendlibInputError("the member has a header but no data rows", file=where, hint=_HINT)
     return df
 
 
