@@ -9,6 +9,7 @@ import io
 import os
 import subprocess
 from collections.abc import Callable
+from dataclasses import replace
 
 from tests.battery.harness import CENSUS_DATE, YEAR, Case, Workspace
 
@@ -330,4 +331,4 @@ ACCEPTED = [  # the variants real extracts show
     Case("blank-sex-everywhere", CLEAN, 0, "kept", column("person.csv", "sex", "")),
 ]
 
-CASES = UNREADABLE + ARGUMENTS + OUTPUTS + VALUES + STRUCTURE + ACCEPTED
+CASES = [replace(c, name=f"clean-{c.name}") for c in UNREADABLE + ARGUMENTS + OUTPUTS + VALUES + STRUCTURE + ACCEPTED]
