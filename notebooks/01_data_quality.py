@@ -39,6 +39,11 @@ from sendlib.sources import published
 nb.setup()
 year = int(census_date[:4])
 summary = quality.load_summaries(processed_dir)
+
+# %% [markdown]
+# ## Key points
+
+# %%
 nb.say(quality.key_points(summary, year))
 
 # %% [markdown]

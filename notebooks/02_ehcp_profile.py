@@ -11,7 +11,7 @@
 #
 # Who holds an Education, Health and Care Plan (EHCP) and who receives SEN support in the
 # school census: numbers and trends by age, primary need, sex, ethnicity and placement.
-# Counts below the disclosure threshold are shown as "c".
+# Small groups are combined with others so that no count below the disclosure threshold is shown.
 
 # %% tags=["parameters"]
 cycle_id = "demo"
@@ -41,13 +41,16 @@ trend = profile.load_trend(processed_dir)
 published = equality.build_tables(f"{processed_dir}/{year}", threshold=threshold,
                                   ethnicity_grouping=ethnicity_grouping,
                                   cell_size=disproportionality["cell_size"],
-                                  n_size=disproportionality["group_size"])
+                                  n_size=disproportionality["group_size"], census_date=census_date)
 
 # %% [markdown]
-# ## EHCPs and SEN support over time
+# ## Key points
 
 # %%
 nb.say(profile.key_points(trend, year, threshold))
+
+# %% [markdown]
+# ## EHCPs and SEN support over time
 
 # %%
 profile.plot_trend(trend, threshold);
@@ -57,7 +60,8 @@ nb.show(profile.trend_table(trend, threshold), caption="Pupils and young people 
 
 # %% [markdown]
 # ## EHCP caseload at the census date
-# Counts of 1 to 4, and any count that would reveal one, are suppressed and marked "c".
+# Groups of fewer than five people are shown combined with others; a count that would still
+# reveal one is not shown.
 
 # %%
 for topic in profile.CENSUS_CHARTS["EHCP"]:

@@ -9,10 +9,10 @@
 # %% [markdown]
 # # Equality assessment: EHCP and SEN support
 #
-# The tables an equality assessment (EqIA) needs for the protected characteristics that are
-# relevant to SEND services: age, disability (primary need), sex and race (ethnicity). Counts of
-# 1 to 4 are suppressed ("c"), and further cells are suppressed where needed so that no suppressed
-# count can be worked out from the totals. The same tables are published as CSV and Excel files
+# The tables an equality impact assessment (EqIA) needs for the protected characteristics that
+# the SEND data record: age, disability (primary need), sex and race (ethnicity). Groups of fewer
+# than five people are combined with others, and any count that would still reveal one is
+# withheld ("c"). The same tables are published as CSV (DfE open-data layout) and Excel files
 # with this report.
 
 # %% tags=["parameters"]
@@ -43,7 +43,13 @@ tables = equality.build_tables(f"{processed_dir}/{year}", threshold=threshold,
                                ethnicity_grouping=ethnicity_grouping, la_code=la_code,
                                new_la_code=new_la_code, la_name=la_name,
                                cell_size=disproportionality["cell_size"],
-                               n_size=disproportionality["group_size"])
+                               n_size=disproportionality["group_size"], census_date=census_date)
+
+# %% [markdown]
+# ## Key points
+
+# %%
+nb.say(equality.key_points(tables))
 
 # %% [markdown]
 # ## Age
@@ -88,15 +94,20 @@ equality.show_topic(tables, "ethnicity")
 equality.show_topic(tables, "placement")
 
 # %% [markdown]
-# ## Other protected characteristics
-# Gender reassignment, marriage and civil partnership, pregnancy and maternity, religion or
-# belief and sexual orientation: **low relevance**. These are not recorded in the SEN2 return or
-# the school census; no differential impact is expected from SEND placement decisions.
+# ## The assessment: for its author to complete
+# What the data show, for each protected characteristic. Gender reassignment, marriage and civil
+# partnership, pregnancy and maternity, religion or belief and sexual orientation are not recorded
+# in the SEN2 return or the school census, so these tables cannot show them. Whether a decision has
+# an impact, and what would mitigate it, is a judgement for the council: those fields are left
+# for the assessment's author (the Excel file has the same sheet, ready to fill in).
+
+# %%
+nb.show(equality.assessment_rows(tables), caption="Equality assessment (judgements to be completed by the author)")
 
 # %% [markdown]
 # ## Disclosure check
-# Every suppressed cell has been checked: the totals published here do not narrow any suppressed
-# count to fewer than the threshold of possible values.
+# Every withheld count has been checked: the totals published here leave each of them at least
+# as many possible values as the threshold.
 
 # %%
 nb.show(equality.audit_summary(tables), caption="Disclosure audit")

@@ -43,10 +43,13 @@ year = int(census_date[:4])
 result = report.report_forecast(la_code, horizon=horizon, processed_dir=processed_dir)
 
 # %% [markdown]
-# ## Trend and forecast
+# ## Key points
 
 # %%
 nb.say(result.key_points())
+
+# %% [markdown]
+# ## Trend and forecast
 
 # %%
 result.plot();

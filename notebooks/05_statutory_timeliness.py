@@ -40,13 +40,16 @@ year = int(census_date[:4])
 kpis = timeliness.load_kpis(processed_dir, threshold)
 
 # %% [markdown]
-# ## Key indicators against target
+# ## Key points
 
 # %%
 nb.say(timeliness.key_points(kpis, year))
 
+# %% [markdown]
+# ## Key indicators against target
+
 # %%
-nb.show(timeliness.kpi_table(kpis, year), caption=f"Timeliness in the year before the {year} census", percent_cols=["value", "target", str(year - 1)])
+nb.show(timeliness.kpi_table(kpis, year), caption=f"Timeliness in the year before the {year} census", percent_cols=["value", "target", f"value in {year - 1}"])
 
 # %% [markdown]
 # ## 20-week timeliness over time

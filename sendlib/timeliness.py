@@ -158,14 +158,15 @@ def key_points(kpis: pd.DataFrame, year: int) -> list[str]:
 
 
 def kpi_table(kpis: pd.DataFrame, year: int) -> pd.DataFrame:
-    """Percentage indicators of `year` against target, and the change on the year before."""
+    """Percentage indicators of `year` against target, and their value in the census year before
+    (column ``value in <year - 1>``)."""
     rows = []
     for name, target in TARGETS.items():
         now = kpis.loc[year, name] if year in kpis.index else None
         before = kpis.loc[year - 1, name] if year - 1 in kpis.index else None
         rows.append({"indicator": name, "value": now, "target": target,
                      "gap to target (points)": None if now is None or pd.isna(now) else round(float(now) - target, 1),
-                     f"{year - 1}": before})
+                     f"value in {year - 1}": before})
     return pd.DataFrame(rows)
 
 

@@ -84,7 +84,7 @@ def test_every_page_inlines_the_one_stylesheet(tmp_path):
     for page in pages:
         assert page.count("<style>") == 1 and f"<style>{HOUSE_CSS}</style>" in page
         assert page.startswith("<!DOCTYPE html>") and page.endswith("</body></html>\n")
-        assert not re.search(r"(src|href)=['\"]?https?://", page)
+        assert remote_loads(page) == []
     assert "href='test/index.html'" in pages[1] and "1/1 reports" in pages[1]
 
 
@@ -96,3 +96,59 @@ def test_no_module_outside_the_rendering_layer_builds_markup():
                  if "render" not in p.relative_to(ROOT / "sendlib").parts[:1] and MARKUP.search(p.read_text())]
     assert offenders == []
     assert MARKUP.search("x = '<p class=note>'")  # the scan would see one
+
+
+REMOTE = re.compile(r"^\s*(https?:)?//", re.I)
+
+
+def remote_loads(page: str) -> list[str]:
+    """Every address outside the page that a browser would load while showing it: scripts, style
+    sheets, images, frames, media, objects, fonts and other CSS url()s or @imports (links a reader
+    may follow are not loads)."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(page, features="html.parser")
+    found = []
+    for tag in soup.find_all(True):
+        attrs = ["src", "data", "poster", "srcset"] + (["href"] if tag.name in ("link", "base") else [])
+        found += [str(tag.get(a)) for a in attrs if tag.get(a) and REMOTE.search(str(tag.get(a)))]
+    css = " ".join(t.get_text() for t in soup.find_all("style")) + " ".join(
+        str(t.get("style", "")) for t in soup.find_all(style=True))
+    found += [u for u in re.findall(r"url\(\s*['\"]?([^'\")]+)", css) if REMOTE.search(u)]
+    found += re.findall(r"@import\s+(?:url\()?['\"]?([^'\";)]+)", css)
+    return found
+
+
+def test_remote_loads_are_found():
+    page = ("<html><head><script src='https://cdn.example/x.js'></script><link rel=stylesheet href=//cdn/x.css>"
+            "<style>@font-face{src:url(https://fonts.example/f.woff)} @import 'x.css';</style></head>"
+            "<body><a href='https://gov.uk'>a link</a><img src='data:image/png;base64,AA'></body></html>")
+    assert len(remote_loads(page)) == 4  # the script, the style sheet, the font, the import; not the link
+
+
+def test_glossary_lists_the_acronyms_a_page_uses():
+    terms = [t["term"] for t in render.glossary("New EHCPs by need: SLCN and ASD, not HIGHER or AS")]
+    assert terms == ["ASD", "EHCP", "SLCN"]
+    assert "<dt>SLCN</dt><dd>Speech, language and communication needs</dd>" in str(render.glossary_html("SLCN"))
+    assert str(render.glossary_html("nothing here")) == ""
+
+
+def test_chart_check_finds_overlapping_labels_and_a_legend_over_the_data():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sendlib.render.charts import overlaps
+
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.bar([0, 1, 2], [10, 9, 10], label="a long legend entry over the bars")
+    ax.legend(loc="center")
+    ax.set_xticks([0, 0.05, 2], ["a long tick label", "another long one", "c"])
+    found = overlaps(fig)
+    assert any("overlaps" in f for f in found) and any("legend" in f for f in found)
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.bar([0, 1, 2], [10, 9, 10], label="bars")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15))
+    assert overlaps(fig) == []
+    plt.close("all")

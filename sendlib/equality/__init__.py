@@ -84,14 +84,15 @@ from sendlib.equality.topics import (
     UNKNOWN,
     Topic,
 )
-from sendlib.equality.wording import findings, suppression_note
+from sendlib.equality.wording import assessment_rows, findings, key_points, suppression_note
 from sendlib.equality.workbook import write_xlsx
 
 __all__ = [
     "COHORTS", "COLUMNS", "GROUPS", "KNOWN", "NOT_APPLICABLE", "PUPILS", "SEP", "SPECIAL", "SUPPRESSED",
     "TOPIC", "TOPIC_BY_LABEL", "TOPICS", "TOTAL", "UNKNOWN", "CountedTables", "Topic",
-    "academic_year_code", "audit_summary", "audit_tables", "build_tables", "categories",
+    "academic_year_code", "assessment_rows", "audit_summary", "audit_tables", "build_tables", "categories",
     "characteristics", "count_tables", "display_table", "disproportionality", "findings", "hidden_counts",
-    "plot_risk_ratios", "protect_tables", "publish", "published_cells", "relations_for", "risk_ratio", "show_topic",
+    "key_points", "plot_risk_ratios", "protect_tables", "publish", "published_cells", "relations_for", "risk_ratio",
+    "show_topic",
     "suppression_note", "tables_html", "topic_html", "write_tables", "write_xlsx",
 ]

@@ -88,6 +88,6 @@ def audit_summary(tables: pd.DataFrame, threshold: int | None = None,
         hidden = report.cells.loc[report.cells["cell"].map(lambda c, g=(cohort, measure): c[:2] == g).astype(bool)]
         rows.append({"cohort": cohort, "counts": MEASURES[measure], "cells": len(keys),
                      "suppressed": len(hidden),
-                     "fewest possible values of a suppressed cell": _narrowest(hidden),
+                     "fewest values a withheld count could take": _narrowest(hidden),
                      "result": "pass" if not hidden["exposed"].any() else "FAIL"})
     return pd.DataFrame(rows)

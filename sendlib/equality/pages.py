@@ -8,7 +8,7 @@ from sendlib import disclosure, render
 from sendlib.equality.audit import audit_summary
 from sendlib.equality.layout import display_table
 from sendlib.equality.topics import COHORTS, GROUPS, KNOWN, TOPICS, TOTAL
-from sendlib.equality.wording import findings, suppression_note
+from sendlib.equality.wording import findings, key_points, suppression_note
 from sendlib.errors import SendlibInputError
 
 TOTAL_ROWS = (TOTAL, KNOWN)  # rows shown in bold
@@ -62,7 +62,11 @@ def tables_html(tables: pd.DataFrame, summary: pd.DataFrame | None = None) -> st
     summary (computed unless given)."""
     threshold = tables.attrs.get("threshold", disclosure.THRESHOLD)
     summary = audit_summary(tables) if summary is None else summary
+    groups = [_topic_view(tables, g) for g in GROUPS]
+    words = [suppression_note(threshold), *findings(tables), *(str(v) for g in groups for t in g["tables"]
+                                                               for r in t["rows"] for v in r["cells"])]
     return render.render("equality_tables.html.j2", title=page_title(tables),
-                         note=suppression_note(threshold), threshold=threshold,
-                         groups=[_topic_view(tables, g) for g in GROUPS],
-                         summary=render.table_view(summary.astype(str), TOTAL_ROWS))
+                         note=suppression_note(threshold), threshold=threshold, groups=groups,
+                         key_points=key_points(tables), summary=render.table_view(summary.astype(str), TOTAL_ROWS),
+                         glossary=render.glossary_html(" ".join([*words, *(t["heading"] for g in groups
+                                                                            for t in g["tables"])])))

@@ -87,14 +87,14 @@ def _shows(tables: pd.DataFrame, cohort: str, topic: str) -> str:
                & ~tables["breakdown"].isin([TOTAL, "Total known", UNKNOWN])]
     shown = t[t["percent"] != SUPPRESSED]
     if shown.empty:
-        return f"{cohort}: withheld (small numbers)."
+        return "withheld (small numbers)"
     top = shown.loc[pd.to_numeric(shown["percent"], errors="coerce").idxmax()]
-    out = f"{cohort}: largest group {top['breakdown']} ({top['percent']}%)"
+    out = f"largest group {top['breakdown']} ({top['percent']}%)"
     for flag, words in (("Higher", "more"), ("Lower", "less")):
         groups = list(t.loc[t["disproportionality"] == flag, "breakdown"])
         if groups:
             out += f"; {words} likely than other pupils to be in the cohort: {', '.join(groups)}"
-    return out + "."
+    return out
 
 
 def assessment_rows(tables: pd.DataFrame) -> pd.DataFrame:
@@ -102,7 +102,7 @@ def assessment_rows(tables: pd.DataFrame) -> pd.DataFrame:
     blank (marked) for the author: the tool reports the data, the council judges the impact."""
     rows = []
     for name, topic in CHARACTERISTICS:
-        shows = " ".join(_shows(tables, cohort, topic) for cohort in COHORTS)
+        shows = " ".join(f"{cohort}: {_shows(tables, cohort, topic)}." for cohort in COHORTS)
         if topic == "ethnicity_major":
             shows += " " + " ".join(s for s in findings(tables) if "unknown" in s)
         rows.append({"Protected characteristic": name, "What the data show": shows,
@@ -112,3 +112,26 @@ def assessment_rows(tables: pd.DataFrame) -> pd.DataFrame:
                      "What the data show": "Not recorded in the SEN2 return or the school census: these "
                                            "tables cannot show it.", **dict.fromkeys(JUDGEMENTS, AUTHOR)})
     return pd.DataFrame(rows)
+
+
+def key_points(tables: pd.DataFrame) -> list[str]:
+    """The points a reader needs first: the size of each cohort, its largest groups by age, need
+    and sex with the groups flagged as over- or under-represented, unknown ethnicity and the ethnic
+    groups flagged, and how small numbers were protected."""
+    out = []
+    for cohort in COHORTS:
+        total = tables[(tables["cohort"] == cohort) & (tables["breakdown_topic"] == TOPIC["sex"].label)
+                       & (tables["breakdown"] == TOTAL)]
+        if total.empty:
+            continue
+        n = total["count"].iloc[0]
+        size = "a withheld number of" if n == SUPPRESSED else f"**{int(n):,}**"
+        by = "; ".join(f"by {name.split(' (')[0].lower() if topic != 'need' else 'primary need'}, "
+                       f"{_shows(tables, cohort, topic)}" for name, topic in CHARACTERISTICS[:3])
+        out.append(f"{cohort}: {size} people. {by[0].upper()}{by[1:]}.")
+    out += findings(tables)
+    hidden = int((tables["count"] == SUPPRESSED).sum())
+    n = _WORDS.get(tables.attrs.get("threshold", 5), str(tables.attrs.get("threshold", 5)))
+    out.append(f"To protect small numbers, groups of fewer than {n} people are combined with others (each row "
+               f"says what it holds); {hidden or 'no'} count{'s are' if hidden != 1 else ' is'} withheld (c).")
+    return out

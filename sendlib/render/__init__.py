@@ -9,6 +9,7 @@ label from a code list or a config file can never break the page.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable
 from functools import cache
 from importlib import resources
@@ -38,10 +39,41 @@ def environment() -> Environment:
 
 @cache
 def stylesheet(name: str = "house.css") -> Markup:
-    """A stylesheet of ``templates/``, to inline (pages open alone from disk): ``house.css`` for
-    every page sendlib builds, ``notebook.css`` for what it adds to nbconvert's report pages."""
+    """The house stylesheet, to inline (pages open alone from disk): every page sendlib builds and
+    every report page nbconvert renders (:data:`NBCONVERT_TEMPLATE`) use it."""
     text = resources.files("sendlib.render").joinpath("templates", name).read_text(encoding="utf-8")
     return Markup(text.rstrip("\n"))
+
+
+NBCONVERT_TEMPLATE = "sendlib_report"  # in templates/nbconvert: the lab layout, house style, no remote scripts
+
+
+def nbconvert_dir() -> str:
+    """The folder of sendlib's nbconvert templates (``extra_template_basedirs``)."""
+    return str(resources.files("sendlib.render").joinpath("templates", "nbconvert"))
+
+
+@cache
+def glossary_terms() -> dict[str, str]:
+    """Acronym -> meaning, from ``glossary.csv``."""
+    import csv
+    import io
+
+    text = resources.files("sendlib.render").joinpath("glossary.csv").read_text(encoding="utf-8")
+    return {row["term"]: row["meaning"] for row in csv.DictReader(io.StringIO(text))}
+
+
+def glossary(text: str) -> list[dict]:
+    """The acronyms of the glossary that `text` uses (alone or as a plural, "EHCPs"),
+    alphabetically (term, meaning)."""
+    used = [t for t in glossary_terms() if re.search(rf"(?<![\w-]){re.escape(t)}s?(?![\w-])", text)]
+    return [{"term": t, "meaning": glossary_terms()[t]} for t in sorted(used, key=str.lower)]
+
+
+def glossary_html(text: str) -> Markup:
+    """The glossary section of a page whose reader sees `text` (empty when it uses no acronym)."""
+    terms = glossary(text)
+    return fragment("glossary.html.j2", terms=terms) if terms else Markup("")
 
 
 def render(template: str, **context: Any) -> str:

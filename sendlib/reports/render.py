@@ -26,12 +26,24 @@ def _manager_notebook(nb: nbformat.NotebookNode, error: str | None) -> nbformat.
     return nb
 
 
+def _analyst_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Copy of `nb` without the default `parameters` cell where papermill injected the run's own
+    (the defaults were overridden: showing them would mislead, and name the demo LA)."""
+    tags = [set(c.get("metadata", {}).get("tags", [])) for c in nb.cells]
+    if not any("injected-parameters" in t for t in tags):
+        return nb
+    nb = copy.deepcopy(nb)
+    nb.cells = [c for c, t in zip(nb.cells, tags) if "parameters" not in t]
+    return nb
+
+
 NO_ALT = "No description has been provided for this image"
 
 
-def describe_charts(page: str) -> str:
-    """Give every chart the alternative text 'Chart: <section heading>' (nbconvert's lab template
-    leaves a placeholder), so that screen-reader users know what each image shows."""
+def finish_page(page: str) -> str:
+    """What sendlib adds to a page nbconvert rendered: every chart's alternative text ('Chart:
+    <section heading>'; nbconvert leaves a placeholder), and a glossary of the acronyms the page
+    uses, before its provenance."""
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(page, features="html.parser")
@@ -39,27 +51,46 @@ def describe_charts(page: str) -> str:
         heading = img.find_previous(["h1", "h2", "h3"])
         title = heading.get_text(" ", strip=True).rstrip("¶").strip() if heading else "report"
         img["alt"] = f"Chart: {title}"
+    main = soup.find("main") or soup.body
+    if main is None:
+        return str(soup)
+    glossary = BeautifulSoup(str(render_layer.glossary_html(visible_text(main))), features="html.parser")
+    provenance = soup.find(class_="provenance")
+    anchor = provenance.find_parent(class_="jp-Cell") if provenance is not None else None
+    if anchor is not None:
+        anchor.insert_before(glossary)
+    else:
+        main.append(glossary)
     return str(soup)
+
+
+def visible_text(element) -> str:
+    """The text a reader sees in an element (no style sheets or scripts)."""
+    return " ".join(s for s in element.find_all(string=True) if s.parent.name not in ("style", "script"))
+
+
+def _page(nb: nbformat.NotebookNode, title: str, **options) -> str:
+    """One HTML page of a notebook, through sendlib's nbconvert template (house style, no remote
+    scripts)."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name=render_layer.NBCONVERT_TEMPLATE,
+                            extra_template_basedirs=[render_layer.nbconvert_dir()], embed_images=True, **options)
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title},
+                                                         "sendlib_css": str(render_layer.stylesheet())})
+    return finish_page(body)
 
 
 def render(executed: Path, manager_html: Path, analyst_html: Path, error: str | None = None) -> None:
     """Write the manager and analyst HTML of the executed notebook at `executed`."""
-    from nbconvert import HTMLExporter
-
     nb = nbformat.read(executed, as_version=4)
     title = _title(nb) or executed.stem
-    analyst = HTMLExporter(template_name="lab", embed_images=True)
-    body, _ = analyst.from_notebook_node(nb, resources={"metadata": {"name": f"{title} (analyst)"}})
     analyst_html.parent.mkdir(parents=True, exist_ok=True)
-    analyst_html.write_text(describe_charts(body), encoding="utf-8")
-
-    manager = HTMLExporter(template_name="lab", embed_images=True, exclude_input=True,
-                           exclude_input_prompt=True, exclude_output_prompt=True)
-    body, _ = manager.from_notebook_node(_manager_notebook(nb, error),
-                                         resources={"metadata": {"name": title}})
-    body = describe_charts(body.replace("</head>", render_layer.render("notebook_style.html.j2") + "</head>", 1))
+    analyst_html.write_text(_page(_analyst_notebook(nb), f"{title} (analyst)"), encoding="utf-8")
+    manager = _page(_manager_notebook(nb, error), title, exclude_input=True, exclude_input_prompt=True,
+                    exclude_output_prompt=True)
     manager_html.parent.mkdir(parents=True, exist_ok=True)
-    manager_html.write_text(body, encoding="utf-8")
+    manager_html.write_text(manager, encoding="utf-8")
 
 
 def _title(nb) -> str | None:
