@@ -96,17 +96,16 @@ def key_points(trend: pd.DataFrame, year: int, threshold: int = disclosure.THRES
     if pd.notna(now["SEN support % of pupils"]):
         out.append(f"**{int(now['SEN support']):,} pupils** ({now['SEN support % of pupils']:.1f}% of pupils) "
                    f"were on SEN support (England 2018: 11.7%; Kingston 2018: 8.2%).")
-    sub = trend[(trend["cohort"] == "ehcp_caseload") & (trend["topic"] == "primary_need") & (trend["year"] == year)]
-    if not sub.empty:
-        top = sub.sort_values("count", ascending=False).iloc[0]
-        out.append(f"The most common primary need is **{top['category']}** "
-                   f"({top['count'] / sub['count'].sum() * 100:.0f}% of EHCPs).")
+    needs = mix(trend, "primary_need", threshold=threshold)
+    if year in needs.index:
+        shares = needs.loc[year]
+        out.append(f"The most common primary need is **{shares.idxmax()}** ({shares.max():.0f}% of EHCPs).")
     return out
 
 
 def plot_trend(trend: pd.DataFrame, threshold: int = disclosure.THRESHOLD):
     """Bars of EHCPs and SEN support by census year, as published (a suppressed count has no bar
-    and is labelled c)."""
+    and says so), the legend below the bars."""
     import matplotlib.pyplot as plt
 
     t = trend_table(trend, threshold)
@@ -118,42 +117,54 @@ def plot_trend(trend: pd.DataFrame, threshold: int = disclosure.THRESHOLD):
     ax.bar(x + width / 2, pd.to_numeric(t["SEN support"], errors="coerce").fillna(0), width,
            label="SEN support (pupils)")
     for xi, v in zip(x, ehcp):
-        ax.annotate(disclosure.SUPPRESSED if pd.isna(v) else f"{int(v):,}", (xi - width / 2, 0 if pd.isna(v) else v),
-                    ha="center", va="bottom", fontsize=8)
+        ax.annotate(not_shown(threshold) if pd.isna(v) else f"{int(v):,}", (xi - width / 2, 0 if pd.isna(v) else v),
+                    ha="center", va="bottom", fontsize=8, rotation=90 if pd.isna(v) else 0)
     ax.set(title="EHCPs and SEN support at each January census", xlabel="census year", ylabel="people")
     ax.set_xticks(x)
-    ax.legend(frameon=False)
+    ax.margins(y=0.12)
+    ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)
     return ax
 
 
-def merge_small(counts: pd.Series, threshold: int, other: str = "Smaller groups combined") -> pd.Series:
-    """Merge categories with counts 1..threshold-1 into one `other` category of at least two
-    categories and at least `threshold` people (adding the next smallest categories if needed), so
-    no single small count can be read or derived from the chart."""
-    counts = counts.sort_values()
-    small = counts[(counts > 0) & (counts < threshold)].index.tolist()
-    if not small:
-        return counts.sort_values(ascending=False)
-    rest = [c for c in counts.index if c not in small and counts[c] > 0]
-    while (counts[small].sum() < threshold or len(small) < 2) and rest:
-        small.append(rest.pop(0))
-    merged = counts.drop(small)
-    merged[other] = counts[small].sum()
-    return merged.sort_values(ascending=False)
+MIX_TOPICS = {"primary_need": "need", "placement_group": "placement"}  # trend topic -> equality topic
+
+
+def mix(trend: pd.DataFrame, topic: str, cohort: str = "ehcp_caseload",
+        threshold: int = disclosure.THRESHOLD) -> pd.DataFrame:
+    """Shares (%) of `topic` in `cohort`, one row per census year and one column per group, small
+    groups combined as the equality tables combine them (:func:`sendlib.equality.design.combine`);
+    needs by their names, not their codes."""
+    from sendlib.equality.categories import categories, need_lookup
+    from sendlib.equality.design import combine
+    from sendlib.equality.topics import UNKNOWN
+
+    eq_topic = MIX_TOPICS[topic]
+    names = need_lookup()[0] if eq_topic == "need" else {}
+    sub = trend[(trend["cohort"] == cohort) & (trend["topic"] == topic)]
+    shares = {}
+    for year, g in sub.groupby("year"):
+        counts: dict[str, int] = {}
+        for category, n in zip(g["category"], g["count"]):
+            label = UNKNOWN if category in ("UNKNOWN", "Unknown", "nan", "None") else names.get(category, category)
+            counts[label] = counts.get(label, 0) + int(n)
+        known = categories(eq_topic)
+        cats = known + sorted(c for c in counts if c not in known and c != UNKNOWN) + [UNKNOWN]
+        groups = combine(eq_topic, cats, [counts], threshold)
+        sizes = pd.Series({grp.label: sum(counts.get(m, 0) for m in grp.members) for grp in groups})
+        shares[int(year)] = sizes[sizes > 0] / sizes.sum() * 100
+    df = pd.DataFrame(shares).T.fillna(0)
+    return df[df.mean().sort_values(ascending=False).index]
 
 
 def plot_share_trend(trend: pd.DataFrame, topic: str, cohort: str = "ehcp_caseload",
                      threshold: int = disclosure.THRESHOLD):
-    """Stacked shares (%) of `topic` in `cohort` by census year, small groups merged."""
+    """Stacked shares (%) of `topic` in `cohort` by census year, small groups combined (:func:`mix`)."""
+    import textwrap
+
     import matplotlib.pyplot as plt
 
-    sub = trend[(trend["cohort"] == cohort) & (trend["topic"] == topic)]
-    shares = {}
-    for year, g in sub.groupby("year"):
-        merged = merge_small(g.set_index("category")["count"], threshold)
-        shares[year] = merged / merged.sum() * 100
-    df = pd.DataFrame(shares).T.fillna(0)
-    df = df[df.mean().sort_values(ascending=False).index]
+    df = mix(trend, topic, cohort, threshold)
+    df.columns = [textwrap.fill(str(c), 40) for c in df.columns]
     fig, ax = plt.subplots(figsize=(8, 4.5))
     df.plot(kind="bar", stacked=True, ax=ax, width=0.8, colormap="tab20")
     ax.set(title=f"{COHORTS.get(cohort, cohort)}: {TOPICS.get(topic, topic).lower()} mix by census year",

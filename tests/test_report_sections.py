@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from sendlib import profile, timeliness
 from sendlib.reports import quality
@@ -34,12 +35,16 @@ def test_profile_trend_matches_the_processed_tables(cycle_run):
     assert f"{len(caseload):,} EHCPs" in points[0]
 
 
-def test_merge_small_never_leaves_a_small_group():
-    counts = pd.Series({"A": 500, "B": 40, "C": 3, "D": 0, "E": 120})
-    merged = profile.merge_small(counts, threshold=5)
-    assert merged.sum() == counts.sum()
-    assert ((merged == 0) | (merged >= 5)).all()
-    assert "C" not in merged.index and merged["Smaller groups combined"] == 43  # C merged with the next smallest
+def test_mix_combines_small_groups_as_the_equality_tables_do():
+    rows = [(2024, "ehcp_caseload", "primary_need", c, n) for c, n in
+            [("ASD", 500), ("SLCN", 40), ("VI", 3), ("MSI", 0), ("HI", 120)]]
+    trend = pd.DataFrame(rows, columns=["year", "cohort", "topic", "category", "count"])
+    shares = profile.mix(trend, "primary_need").loc[2024]
+    assert shares.sum() == pytest.approx(100)
+    combined = "Other sensory and/or physical needs (Hearing impairment; Visual impairment)"
+    assert shares[combined] == pytest.approx(100 * 123 / 663)  # VI (3) joins the smallest need of its area
+    assert "Autistic spectrum disorder" in shares.index and "ASD" not in shares.index  # names, not codes
+    assert (shares * 663 / 100).round().min() >= 5
 
 
 def test_timeliness_matches_the_assessments(cycle_run, demo_raw):
@@ -116,7 +121,8 @@ def test_timeliness_counts_go_through_secondary_suppression_and_the_auditor():
     activity = timeliness.activity_table(kpis).set_index("activity in the year before the census")
     assert activity.loc["Tribunal appeals", "2025"] == "c" and activity.loc["Tribunal appeals", "2024"] == 50
     assert not any("tribunal appeals" in p for p in timeliness.key_points(kpis, 2025))
-    assert timeliness.kpi_table(kpis, 2025).set_index("indicator").loc["Issued within 20 weeks", "2024"] == 66.7
+    kpi = timeliness.kpi_table(kpis, 2025).set_index("indicator")
+    assert kpi.loc["Issued within 20 weeks", "value in 2024"] == 66.7
     # a threshold of 3 shows what 5 hides
     assert timeliness.publish(counts, 3).loc[2025, "Tribunal appeals"] == 3
 
@@ -134,3 +140,42 @@ def test_profile_trend_table_goes_through_the_disclosure_engine():
     points = profile.key_points(trend, 2024, 5)
     assert "withheld" in points[0] and "3" not in points[0]
     assert profile.trend_table(trend, 3)["EHCPs"].tolist() == [40, 3, 60]
+
+
+def test_no_chart_of_the_reports_has_overlapping_labels(cycle_run):
+    """Every chart the reports draw, at the size they draw it, read by matplotlib's renderer."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sendlib import equality
+    from sendlib.forecast import report
+    from sendlib.render.charts import overlaps
+    from sendlib.reports import notebook as nb
+
+    cycle, _ = cycle_run
+    nb.setup()
+    processed = cycle.processed_dir
+    trend = profile.load_trend(processed)
+    summaries = quality.load_summaries(processed)
+    published = equality.build_tables(processed / "2025", threshold=cycle.threshold)
+    charts = {"trend": lambda: profile.plot_trend(trend),
+              "need mix": lambda: profile.plot_share_trend(trend, "primary_need"),
+              "placement mix": lambda: profile.plot_share_trend(trend, "placement_group"),
+              "age risk ratios": lambda: equality.plot_risk_ratios(published, "age_eqia"),
+              "ethnicity risk ratios": lambda: equality.plot_risk_ratios(published, "ethnicity_major"),
+              "timeliness": lambda: timeliness.plot_kpi_trend(timeliness.load_kpis(processed)),
+              "unknowns": lambda: quality.plot_unknown_shares(quality.unknown_shares(summaries)),
+              "forecast": lambda: report.report_forecast(cycle.la_code, horizon=cycle.horizon,
+                                                         processed_dir=processed).plot()}
+    for cohort, topics in profile.CENSUS_CHARTS.items():
+        for topic in topics:
+            charts[f"{cohort}: {topic}"] = lambda c=cohort, t=topic: profile.plot_breakdown(published, c, t)
+    found = {}
+    for name, draw in charts.items():
+        plt.close("all")
+        draw()
+        found[name] = overlaps(plt.gcf())
+    plt.close("all")
+    assert {name: f for name, f in found.items() if f} == {}

@@ -7,7 +7,7 @@ from sendlib.equality.risk import FLAGS
 from sendlib.equality.topics import COHORTS, TOPIC
 
 RATIO = ["risk_ratio", "risk_ratio_lower", "risk_ratio_upper"]
-TICKS = [0.1, 0.25, 0.5, 1, 2, 4, 8]
+TICKS = [0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 4, 8]
 
 
 def _published_ratios(tables: pd.DataFrame, label: str) -> pd.DataFrame:
@@ -34,13 +34,15 @@ def _forest(ax, c: pd.DataFrame, groups: list[str], cohort: str) -> None:
     ax.xaxis.set_minor_locator(NullLocator())
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_yticks(y, groups)
-    ax.set(title=f"{cohort}", xlabel="risk ratio against all other pupils (log scale)")
+    ax.set(title=f"{cohort}")
 
 
 def plot_risk_ratios(tables: pd.DataFrame, topic: str = "ethnicity_major"):
     """Forest plot of the published risk ratios (with 95% intervals) of one topic, both cohorts:
     groups right of 1 are more likely than other pupils to be in the cohort. Suppressed or
     too-small groups are left out, as in the tables."""
+    import textwrap
+
     import matplotlib.pyplot as plt
 
     label = TOPIC[topic].label
@@ -50,8 +52,10 @@ def plot_risk_ratios(tables: pd.DataFrame, topic: str = "ethnicity_major"):
                              sharey=True, squeeze=False)
     groups = list(dict.fromkeys(sub["breakdown"]))
     for ax, cohort in zip(axes[0], cohorts):
-        _forest(ax, sub[sub["cohort"] == cohort].set_index("breakdown").reindex(groups), groups, cohort)
+        _forest(ax, sub[sub["cohort"] == cohort].set_index("breakdown").reindex(groups),
+                [textwrap.fill(g, 36) for g in groups], cohort)
     axes[0][0].invert_yaxis()
     fig.suptitle(f"{label}: likelihood of being in the cohort (red: flagged)", fontsize=11)
+    fig.supxlabel("risk ratio against all other pupils (log scale)", fontsize=10)
     fig.tight_layout()
     return axes
