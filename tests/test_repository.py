@@ -102,3 +102,23 @@ def test_census_dates_follow_the_third_thursday_rule():
         assert date.weekday() == 3 and 15 <= date.day <= 21, year
     assert str(codelists.census_date(2016).date()) == "2016-01-21"
     assert codelists.census_date(2025) == codelists.census_dates()[2025]
+
+
+def test_readme_notebook_snippet_runs_from_the_notebooks_folder(cycle_run, tmp_path):
+    """The README's Python snippet, run where JupyterLab starts (`notebooks/` of a project whose
+    demo cycle has been processed), finds its data and builds the published tables."""
+    import sys
+
+    cycle, _ = cycle_run
+    snippet = re.search(r"```python\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S).group(1)
+    project = tmp_path / "project"
+    (project / "notebooks").mkdir(parents=True)
+    (project / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text())
+    (project / "data" / "processed" / "demo").mkdir(parents=True)
+    (project / "data" / "processed" / "demo" / "2025").symlink_to(cycle.processed_dir / "2025")
+    script = snippet + "\nprint(len(tables['ehcp_caseload']), len(published))\n"
+    out = subprocess.run([sys.executable, "-c", script], cwd=project / "notebooks", capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    caseload, rows = map(int, out.stdout.split()[-2:])
+    assert caseload > 1000 and rows > 50
