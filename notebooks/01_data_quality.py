@@ -33,18 +33,20 @@ disproportionality = {"cell_size": 10, "group_size": 30}
 
 # %%
 from sendlib.reports import notebook as nb
+from sendlib import breakdowns
 from sendlib.reports import quality
 from sendlib.sources import published
 
 nb.setup()
 year = int(census_date[:4])
 summary = quality.load_summaries(processed_dir)
+by_year = breakdowns.year_tables(processed_dir, threshold, ethnicity_grouping)  # the published tables, every year
 
 # %% [markdown]
 # ## Key points
 
 # %%
-nb.say(quality.key_points(summary, year))
+nb.say(quality.key_points(summary, year, by_year))
 
 # %% [markdown]
 # ## What arrived
@@ -66,15 +68,16 @@ nb.show(quality.rules_table(processed_dir, year), caption="Problems by rule and 
 # %% [markdown]
 # ## How much is unknown
 # Unknown values limit what the equality assessment can say. Unknown ethnicity is a finding in
-# its own right.
+# its own right. A share is shown only where the published tables of its year show the unknowns'
+# count (small numbers are combined with another group or withheld there, so they are here too).
 
 # %%
-unknowns = quality.unknown_shares(summary)
+unknowns = quality.unknown_shares(by_year)
 quality.plot_unknown_shares(unknowns);
 
 # %%
-nb.show(unknowns.pivot(index="characteristic", columns="year", values="percent_unknown").reset_index(),
-        caption="Share unknown (%) by census year")
+nb.show(quality.unknown_table(unknowns), caption=f"Share unknown by census year (c: not shown, fewer than {threshold} "
+        "or combined with another group)")
 
 # %% [markdown]
 # ## Changes since the last census

@@ -33,21 +33,21 @@ disproportionality = {"cell_size": 10, "group_size": 30}
 
 # %%
 from sendlib.reports import notebook as nb
-from sendlib import equality, profile
+from sendlib import breakdowns, profile
 
 nb.setup()
 year = int(census_date[:4])
 trend = profile.load_trend(processed_dir)
-published = equality.build_tables(f"{processed_dir}/{year}", threshold=threshold,
-                                  ethnicity_grouping=ethnicity_grouping,
-                                  cell_size=disproportionality["cell_size"],
-                                  n_size=disproportionality["group_size"], census_date=census_date)
+by_year = breakdowns.year_tables(processed_dir, threshold, ethnicity_grouping,  # the published tables, every year
+                                 cell_size=disproportionality["cell_size"],
+                                 n_size=disproportionality["group_size"])
+published = by_year[year]
 
 # %% [markdown]
 # ## Key points
 
 # %%
-nb.say(profile.key_points(trend, year, threshold))
+nb.say(profile.key_points(trend, year, threshold, by_year, comparison_figures))
 
 # %% [markdown]
 # ## EHCPs and SEN support over time
@@ -69,13 +69,14 @@ for topic in profile.CENSUS_CHARTS["EHCP"]:
 
 # %% [markdown]
 # ## How the mix has changed
-# Shares of the EHCP caseload by primary need and by placement group, each census year.
+# Shares of the EHCP caseload by primary need and by placement group, each census year, with
+# the groups of that year's published tables.
 
 # %%
-profile.plot_share_trend(trend, "primary_need", threshold=threshold);
+profile.plot_share_trend(by_year, "Primary need");
 
 # %%
-profile.plot_share_trend(trend, "placement_group", threshold=threshold);
+profile.plot_share_trend(by_year, "Placement group");
 
 # %% [markdown]
 # ## SEN support at the census date

@@ -40,7 +40,7 @@ from sendlib.sources import published
 
 nb.setup()
 year = int(census_date[:4])
-result = report.report_forecast(la_code, horizon=horizon, processed_dir=processed_dir)
+result = report.report_forecast(la_code, horizon=horizon, processed_dir=processed_dir, threshold=threshold)
 
 # %% [markdown]
 # ## Key points

@@ -43,19 +43,19 @@ kpis = timeliness.load_kpis(processed_dir, threshold)
 # ## Key points
 
 # %%
-nb.say(timeliness.key_points(kpis, year))
+nb.say(timeliness.key_points(kpis, year, targets, comparison_figures))
 
 # %% [markdown]
 # ## Key indicators against target
 
 # %%
-nb.show(timeliness.kpi_table(kpis, year), caption=f"Timeliness in the year before the {year} census", percent_cols=["value", "target", f"value in {year - 1}"])
+nb.show(timeliness.kpi_table(kpis, year, targets), caption=f"Timeliness in the year before the {year} census", percent_cols=["value", "target", f"value in {year - 1}"])
 
 # %% [markdown]
 # ## 20-week timeliness over time
 
 # %%
-timeliness.plot_kpi_trend(kpis);
+timeliness.plot_kpi_trend(kpis, targets);
 
 # %% [markdown]
 # ## Requests and assessments

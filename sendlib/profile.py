@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sendlib import cohorts, disclosure
+from sendlib import breakdowns, cohorts, disclosure
 from sendlib.disclosure import TableSet
+from sendlib.render import compared
 
 TOPICS = {"age_band_eqia": "Age band", "primary_need": "Primary need", "sex": "Sex",
           "ethnicity_group_dfe": "Ethnicity", "placement_group": "Placement group"}
@@ -86,8 +87,12 @@ def _caseload_sentence(t: pd.DataFrame, year: int, threshold: int) -> str:
     return f"There were **{int(now['EHCPs']):,} EHCPs** at the {year} census{growth}{since}."
 
 
-def key_points(trend: pd.DataFrame, year: int, threshold: int = disclosure.THRESHOLD) -> list[str]:
-    """Plain-language findings on the EHCP and SEN support trend up to census `year`."""
+def key_points(trend: pd.DataFrame, year: int, threshold: int = disclosure.THRESHOLD,
+               by_year: dict[int, pd.DataFrame] | None = None, comparisons: dict | None = None) -> list[str]:
+    """Plain-language findings on the EHCP and SEN support trend up to census `year`; the most
+    common primary need from the published tables of `year` in `by_year`, if given; the cycle's
+    comparison figures (`comparisons`, as ``comparison_figures`` in its config) quoted beside the
+    LA's own: no other LA's figure is written in code."""
     t = trend_table(trend, threshold).set_index("census year")
     if year not in t.index:
         return []
@@ -95,8 +100,9 @@ def key_points(trend: pd.DataFrame, year: int, threshold: int = disclosure.THRES
     out = [_caseload_sentence(t, year, threshold)]
     if pd.notna(now["SEN support % of pupils"]):
         out.append(f"**{int(now['SEN support']):,} pupils** ({now['SEN support % of pupils']:.1f}% of pupils) "
-                   f"were on SEN support (England 2018: 11.7%; Kingston 2018: 8.2%).")
-    needs = mix(trend, "primary_need", threshold=threshold)
+                   f"were on SEN support{compared((comparisons or {}).get('sen_support_percent'), '%')}.")
+    needs = breakdowns.mix({year: by_year[year]}, "Primary need") if by_year and year in by_year else pd.DataFrame()
+    needs = needs[[c for c in needs.columns if not str(c).startswith(breakdowns.NOT_SHOWN)]]
     if year in needs.index:
         shares = needs.loc[year]
         out.append(f"The most common primary need is **{shares.idxmax()}** ({shares.max():.0f}% of EHCPs).")
@@ -126,57 +132,26 @@ def plot_trend(trend: pd.DataFrame, threshold: int = disclosure.THRESHOLD):
     return ax
 
 
-MIX_TOPICS = {"primary_need": "need", "placement_group": "placement"}  # trend topic -> equality topic
-
-
-def mix(trend: pd.DataFrame, topic: str, cohort: str = "ehcp_caseload",
-        threshold: int = disclosure.THRESHOLD) -> pd.DataFrame:
-    """Shares (%) of `topic` in `cohort`, one row per census year and one column per group, small
-    groups combined as the equality tables combine them (:func:`sendlib.equality.design.combine`);
-    needs by their names, not their codes."""
-    from sendlib.equality.categories import categories, need_lookup
-    from sendlib.equality.design import combine
-    from sendlib.equality.topics import UNKNOWN
-
-    eq_topic = MIX_TOPICS[topic]
-    names = need_lookup()[0] if eq_topic == "need" else {}
-    sub = trend[(trend["cohort"] == cohort) & (trend["topic"] == topic)]
-    shares = {}
-    for year, g in sub.groupby("year"):
-        counts: dict[str, int] = {}
-        for category, n in zip(g["category"], g["count"]):
-            label = UNKNOWN if category in ("UNKNOWN", "Unknown", "nan", "None") else names.get(category, category)
-            counts[label] = counts.get(label, 0) + int(n)
-        known = categories(eq_topic)
-        cats = known + sorted(c for c in counts if c not in known and c != UNKNOWN) + [UNKNOWN]
-        groups = combine(eq_topic, cats, [counts], threshold)
-        sizes = pd.Series({grp.label: sum(counts.get(m, 0) for m in grp.members) for grp in groups})
-        shares[int(year)] = sizes[sizes > 0] / sizes.sum() * 100
-    df = pd.DataFrame(shares).T.fillna(0)
-    return df[df.mean().sort_values(ascending=False).index]
-
-
-def plot_share_trend(trend: pd.DataFrame, topic: str, cohort: str = "ehcp_caseload",
-                     threshold: int = disclosure.THRESHOLD):
-    """Stacked shares (%) of `topic` in `cohort` by census year, small groups combined (:func:`mix`)."""
+def plot_share_trend(by_year: dict[int, pd.DataFrame], topic: str, cohort: str = "EHCP"):
+    """Stacked shares (%) of `topic` (a published table's label, "Primary need") in `cohort` by
+    census year, groups as the published tables of each year show them
+    (:func:`sendlib.breakdowns.mix`), withheld groups together as "not shown"."""
     import textwrap
 
     import matplotlib.pyplot as plt
 
-    df = mix(trend, topic, cohort, threshold)
+    df = breakdowns.mix(by_year, topic, cohort)
     df.columns = [textwrap.fill(str(c), 40) for c in df.columns]
     fig, ax = plt.subplots(figsize=(8, 4.5))
     df.plot(kind="bar", stacked=True, ax=ax, width=0.8, colormap="tab20")
-    ax.set(title=f"{COHORTS.get(cohort, cohort)}: {TOPICS.get(topic, topic).lower()} mix by census year",
+    ax.set(title=f"{cohort}: {topic.lower()} mix by census year",
            xlabel="census year", ylabel="% of caseload")
     ax.legend(bbox_to_anchor=(1.01, 1), loc="upper left", frameon=False, fontsize=8)
     ax.tick_params(axis="x", rotation=0)
     return ax
 
 
-def not_shown(threshold: int = disclosure.THRESHOLD) -> str:
-    """What a chart says in place of a suppressed count."""
-    return f"not shown (fewer than {threshold}, or to protect one)"
+not_shown = breakdowns.not_shown  # what a chart says in place of a withheld count
 
 
 def plot_breakdown(published: pd.DataFrame, cohort: str, topic: str, title: str | None = None):

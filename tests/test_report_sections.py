@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from sendlib import profile, timeliness
+from sendlib import breakdowns, disclosure, profile, timeliness
 from sendlib.reports import quality
 
 
@@ -16,10 +16,11 @@ def test_quality_tables_account_for_every_row(cycle_run):
     body, total = files.iloc[:-1], files.iloc[-1]
     assert (body["rows read"] == body["kept"] + body["rejected"]).all()
     assert total["rows read"] == body["rows read"].sum() > 20_000
-    unknowns = quality.unknown_shares(summaries)
+    by_year = breakdowns.year_tables(cycle.processed_dir, cycle.threshold)
+    unknowns = quality.unknown_shares(by_year)
     eth = unknowns[unknowns["characteristic"] == "ethnicity"].set_index("year")["percent_unknown"]
     assert eth[2019] > eth[2025]  # the synthetic LA records ethnicity better over time
-    points = quality.key_points(summaries, 2025)
+    points = quality.key_points(summaries, 2025, by_year)
     assert f"{total['rows read']:,} rows" in points[0] and f"{eth[2025]:.0f}% of EHCPs" in points[1]
 
 
@@ -33,18 +34,6 @@ def test_profile_trend_matches_the_processed_tables(cycle_run):
     assert needs.set_index("category")["count"].to_dict() == caseload["primary_need"].value_counts().to_dict()
     points = profile.key_points(trend, 2025)
     assert f"{len(caseload):,} EHCPs" in points[0]
-
-
-def test_mix_combines_small_groups_as_the_equality_tables_do():
-    rows = [(2024, "ehcp_caseload", "primary_need", c, n) for c, n in
-            [("ASD", 500), ("SLCN", 40), ("VI", 3), ("MSI", 0), ("HI", 120)]]
-    trend = pd.DataFrame(rows, columns=["year", "cohort", "topic", "category", "count"])
-    shares = profile.mix(trend, "primary_need").loc[2024]
-    assert shares.sum() == pytest.approx(100)
-    combined = "Other sensory and/or physical needs (Hearing impairment; Visual impairment)"
-    assert shares[combined] == pytest.approx(100 * 123 / 663)  # VI (3) joins the smallest need of its area
-    assert "Autistic spectrum disorder" in shares.index and "ASD" not in shares.index  # names, not codes
-    assert (shares * 663 / 100).round().min() >= 5
 
 
 def test_timeliness_matches_the_assessments(cycle_run, demo_raw):
@@ -158,15 +147,15 @@ def test_no_chart_of_the_reports_has_overlapping_labels(cycle_run):
     nb.setup()
     processed = cycle.processed_dir
     trend = profile.load_trend(processed)
-    summaries = quality.load_summaries(processed)
-    published = equality.build_tables(processed / "2025", threshold=cycle.threshold)
+    by_year = breakdowns.year_tables(processed, cycle.threshold)
+    published = by_year[2025]
     charts = {"trend": lambda: profile.plot_trend(trend),
-              "need mix": lambda: profile.plot_share_trend(trend, "primary_need"),
-              "placement mix": lambda: profile.plot_share_trend(trend, "placement_group"),
+              "need mix": lambda: profile.plot_share_trend(by_year, "Primary need"),
+              "placement mix": lambda: profile.plot_share_trend(by_year, "Placement group"),
               "age risk ratios": lambda: equality.plot_risk_ratios(published, "age_eqia"),
               "ethnicity risk ratios": lambda: equality.plot_risk_ratios(published, "ethnicity_major"),
               "timeliness": lambda: timeliness.plot_kpi_trend(timeliness.load_kpis(processed)),
-              "unknowns": lambda: quality.plot_unknown_shares(quality.unknown_shares(summaries)),
+              "unknowns": lambda: quality.plot_unknown_shares(quality.unknown_shares(by_year)),
               "forecast": lambda: report.report_forecast(cycle.la_code, horizon=cycle.horizon,
                                                          processed_dir=processed).plot()}
     for cohort, topics in profile.CENSUS_CHARTS.items():
@@ -179,3 +168,102 @@ def test_no_chart_of_the_reports_has_overlapping_labels(cycle_run):
         found[name] = overlaps(plt.gcf())
     plt.close("all")
     assert {name: f for name, f in found.items() if f} == {}
+
+
+def _tidy(rows, threshold=5):
+    t = pd.DataFrame(rows, columns=["cohort", "breakdown_topic", "breakdown", "count"])
+    t.attrs["threshold"] = threshold
+    return t
+
+
+def test_shares_are_shown_only_where_count_and_total_are_published():
+    tables = _tidy([("EHCP", "Sex", "Male or unknown", 1411), ("EHCP", "Sex", "Female", 551),
+                    ("EHCP", "Sex", "Total", 1962),
+                    ("EHCP", "Age (EqIA bands)", "0-10", 527), ("EHCP", "Age (EqIA bands)", "11-15", 1435),
+                    ("EHCP", "Age (EqIA bands)", "Total", 1962),
+                    ("EHCP", "Primary need", "ASD", 700), ("EHCP", "Primary need", "HI", "c"),
+                    ("EHCP", "Primary need", "VI", "c"), ("EHCP", "Primary need", "Unknown", 1200),
+                    ("EHCP", "Primary need", "Total", 1962)])
+    assert breakdowns.share(tables, "Sex", "Unknown") is None  # combined with Male: "0.2%" is never said
+    assert breakdowns.share(tables, "Sex", "Female") == 28.1
+    assert breakdowns.share(tables, "Age (EqIA bands)", "Unknown") == 0.0  # no row can hold an unknown
+    assert breakdowns.share(tables, "Primary need", "HI") is None
+    assert breakdowns.share(tables, "Primary need", "Unknown") == 61.2
+    shares = breakdowns.mix({2025: tables}, "Primary need").loc[2025]
+    assert list(shares.index) == ["Unknown", "ASD", "not shown (fewer than 5, or to protect one)"]
+    assert shares.sum() == pytest.approx(100) and shares.iloc[-1] == pytest.approx(100 * 62 / 1962)
+
+
+def _figure_cells(by_year: dict, figures: list[tuple]) -> list[str]:
+    """Figures (year, table, group, value, kind) that are not a published count (kind "count") or
+    the share of one (kind "percent") in the EHCP tables published for their year."""
+    outside = []
+    for year, topic, group, value, kind in figures:
+        table = breakdowns.breakdown(by_year[year], topic)
+        n, total = table.get(group), table.get("Total")
+        if kind == "count":
+            ok = n == value
+        else:
+            ok = (n is not None and total and round(100 * n / total, 1) == round(value, 1)) or (
+                value == 0 and group == "Unknown" and group not in table.index)
+        if not ok:
+            outside.append(f"{year} {topic} {group}: {value}")
+    return outside
+
+
+def test_the_auditor_given_every_number_of_the_five_reports_finds_nothing_narrow(cycle_run):
+    """One disclosure policy: every cohort figure of the five reports is a published cell of the
+    equality tables of its year (or the share of one), or a cell of the timeliness table set; the
+    auditor, given all of them together, finds every withheld count at least as wide as the
+    threshold."""
+    from sendlib import equality
+    from sendlib.disclosure import Relation, audit
+    from sendlib.equality.topics import table_cell
+    from sendlib.forecast import report
+
+    cycle, _ = cycle_run
+    threshold, processed = cycle.threshold, cycle.processed_dir
+    by_year = breakdowns.year_tables(processed, threshold)
+    assert sorted(by_year) == list(range(2019, 2026))
+    figures = []  # (year, published table, group, value, "count" or "percent")
+    unknowns = quality.unknown_shares(by_year).dropna()
+    labels = quality.CHARACTERISTICS
+    figures += [(r.year, labels[r.characteristic], "Unknown", r.percent_unknown, "percent")
+                for r in unknowns.itertuples()]
+    for topic in ("Primary need", "Placement group"):
+        mix = breakdowns.mix(by_year, topic)
+        figures += [(y, topic, g, v, "percent") for y, row in mix.iterrows() for g, v in row.items()
+                    if v and not str(g).startswith("not shown")]
+    trend = profile.trend_table(profile.load_trend(processed), threshold).set_index("census year")
+    figures += [(y, "Sex", "Total", v, "count") for y, v in trend["EHCPs"].items()]
+    local = report.report_forecast(cycle.la_code, horizon=cycle.horizon, processed_dir=processed,
+                                   threshold=threshold).local.dropna()
+    figures += [(int(y), "Sex", "Total", int(v), "count") for y, v in local.items()]
+    assert len(figures) > 100 and _figure_cells(by_year, figures) == []
+    assert unknowns.query("year == 2025 and characteristic == 'sex'").empty  # 4 of 1,962: not "0.2%"
+
+    published, relations = {}, []
+    for year, tables in by_year.items():
+        cells, rels = equality.published_cells(tables)
+        published.update({(year, *k): v for k, v in cells.items()})
+        relations += [Relation((year, *r.total), tuple((year, *p) for p in r.parts), tuple((year, *a) for a in r.also))
+                      for r in rels]
+    ts = timeliness.table_set(timeliness.load_counts(processed))
+    shown = disclosure.protect(ts, threshold)
+    kpis = timeliness.load_kpis(processed, threshold)
+    assert all(kpis.loc[y, name] == (disclosure.SUPPRESSED if shown[(y, name)] is None else shown[(y, name)])
+               for y in kpis.index for name in timeliness.ACTIVITIES)
+    published.update({("timeliness", *k): v for k, v in shown.items()})
+    relations += [Relation(("timeliness", *r.total), tuple(("timeliness", *p) for p in r.parts)) for r in ts.relations]
+    assert len(published) > 2000
+    result = audit(published, relations, threshold, integer=True)
+    assert result.passed, result.cells[result.cells["exposed"]].head()
+    # what the data-quality report used to print ("EHCP sex unknown 0.2%", of 1,962: 4) undoes the
+    # tables' combining of the unknowns with the boys; the auditor sees it
+    sex = breakdowns.breakdown(by_year[2025], "Sex")
+    raw = quality.load_summaries(processed)[2025]["unknown_share"]["ehcp_caseload"]["sex"]
+    told = {("old", "unknown"): round(raw * sex["Total"]), ("old", "male"): None}
+    key = (2025, *table_cell("EHCP", "count", "sex", "Male or unknown"))
+    leak = audit({**published, **told}, [*relations, Relation(key, (("old", "male"), ("old", "unknown")))],
+                 threshold, integer=True)
+    assert told[("old", "unknown")] in range(1, threshold) and not leak.passed

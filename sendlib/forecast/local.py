@@ -31,6 +31,17 @@ def local_counts(processed_dir) -> pd.Series:
     return pd.Series(counts, dtype="int64", name="local").rename_axis("year")
 
 
+def published(local: pd.Series, threshold: int) -> pd.Series:
+    """The local counts as a report may show them: through the disclosure engine with the cycle's
+    threshold, as the profile's totals are (NaN where withheld). The model reads the counts
+    themselves; only what is shown is protected."""
+    from sendlib import disclosure
+    from sendlib.disclosure import TableSet
+
+    shown = disclosure.protect(TableSet({int(y): int(n) for y, n in local.items()}, []), threshold)
+    return pd.Series([shown[int(y)] for y in local.index], index=local.index, dtype="float64", name=local.name)
+
+
 def consistency(local: pd.Series, dfe_total: pd.Series, tolerance: float = TOLERANCE) -> pd.DataFrame:
     """Per census year held by both: local count, DfE figure, difference (% of the DfE figure)
     and `agrees` (within `tolerance`)."""

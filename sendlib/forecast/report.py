@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from sendlib import disclosure
+
 METHOD_LABELS = {"pooled_requests": "Pooled growth model with requests",
                  "pooled_requests_damped90": "Pooled growth model with requests, damped",
                  "pooled_growth": "Pooled growth model (no requests)",
@@ -222,10 +224,12 @@ class ForecastReport:
         return wide
 
 
-def report_forecast(la_code: str, horizon: int = 5, processed_dir=None, data=None) -> ForecastReport:
+def report_forecast(la_code: str, horizon: int = 5, processed_dir=None, data=None,
+                    threshold: int = disclosure.THRESHOLD) -> ForecastReport:
     """Forecast one LA from the checked DfE series (default :func:`sendlib.sources.published.load_dfe`),
     starting from its own latest count in `processed_dir` when that is later than the DfE's; with
-    the guard's flags, the checks findings and the out-of-time record of the default method."""
+    the guard's flags, the checks findings and the out-of-time record of the default method. The
+    LA's own counts are shown through the disclosure engine with `threshold`."""
     from sendlib.forecast import local as local_counts
     from sendlib.forecast.backtest import run_backtest
     from sendlib.forecast.models import DEFAULT_METHOD
@@ -241,8 +245,9 @@ def report_forecast(la_code: str, horizon: int = 5, processed_dir=None, data=Non
     forecasts, result = local_counts.forecast_from_local(table, area, own, years_ahead=horizon)
     methods = [DEFAULT_METHOD, *[m for m in COMPARED_IN_REPORT if m != DEFAULT_METHOD]]
     errors, _ = run_backtest(table, methods, horizon=2)
-    return ForecastReport(area, str(info.get("la_name") or area), history, forecasts, own,
-                          local_counts.consistency(own, history), result.flags[result.flags["area_code"] == area],
+    shown = local_counts.published(own, threshold)
+    return ForecastReport(area, str(info.get("la_name") or area), history, forecasts, shown,
+                          local_counts.consistency(shown, history), result.flags[result.flags["area_code"] == area],
                           data.checks_for(area), errors, list(data.paths))
 
 

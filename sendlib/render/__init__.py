@@ -76,6 +76,13 @@ def glossary_html(text: str) -> Markup:
     return fragment("glossary.html.j2", terms=terms) if terms else Markup("")
 
 
+def compared(figures: dict | None, unit: str = "") -> str:
+    """Comparison figures quoted after a figure: " (England 2018: 11.7%; ...)", or nothing."""
+    if not figures:
+        return ""
+    return " (" + "; ".join(f"{name}: {value:g}{unit}" for name, value in figures.items()) + ")"
+
+
 def render(template: str, **context: Any) -> str:
     """Render the template `template` (a name in ``templates/``) with `context`."""
     return environment().get_template(template).render(**context)

@@ -7,7 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 
-CHARACTERISTICS = ["sex", "ethnicity", "age", "primary_need", "placement_group"]
+from sendlib import breakdowns
+
+# characteristic -> the published one-way table whose Unknown row gives its unknown share
+CHARACTERISTICS = {"sex": "Sex", "ethnicity": "Ethnicity (major group)", "age": "Age (EqIA bands)",
+                   "primary need": "Primary need", "placement group": "Placement group"}
 
 
 def year_dirs(processed_dir) -> dict[int, Path]:
@@ -31,8 +35,9 @@ def files_table(summary: dict) -> pd.DataFrame:
     return pd.concat([df, total[df.columns]], ignore_index=True)
 
 
-def key_points(summaries: dict[int, dict], year: int) -> list[str]:
-    """Plain-language findings on the data of census `year`."""
+def key_points(summaries: dict[int, dict], year: int, by_year: dict[int, pd.DataFrame]) -> list[str]:
+    """Plain-language findings on the data of census `year`; unknown shares as :func:`unknown_shares`
+    gives them from `by_year` (the published tables of each census year)."""
     files = summaries[year]["files"].values()
     read = sum(f["rows_read"] for f in files)
     kept = sum(f["rows_kept"] for f in files)
@@ -41,8 +46,8 @@ def key_points(summaries: dict[int, dict], year: int) -> list[str]:
     out = [f"**{read:,} rows** arrived in {len(summaries[year]['files'])} files: {kept:,} kept "
            f"({corrected:,} of them corrected, {unknown:,} with a value set unknown) and "
            f"{read - kept:,} rejected."]
-    shares = unknown_shares(summaries)
-    eth = shares[shares["characteristic"] == "ethnicity"].set_index("year")["percent_unknown"]
+    shares = unknown_shares(by_year)
+    eth = shares[shares["characteristic"] == "ethnicity"].set_index("year")["percent_unknown"].dropna()
     if year in eth.index:
         first = int(eth.index.min())
         since = f", against {eth[first]:.0f}% in {first}" if year > first else ""
@@ -61,16 +66,26 @@ def rules_table(processed_dir, year: int) -> pd.DataFrame:
     return grouped.reset_index().sort_values(["problems", "rule"], ascending=[False, True]).reset_index(drop=True)
 
 
-def unknown_shares(summaries: dict[int, dict], cohort: str = "ehcp_caseload") -> pd.DataFrame:
-    """Long table: year, characteristic, percent unknown, for `cohort` in every year."""
-    rows = []
-    for year, s in sorted(summaries.items()):
-        shares = s["unknown_share"].get(cohort, {})
-        for c in CHARACTERISTICS:
-            if c in shares:
-                rows.append({"year": year, "characteristic": c.replace("_", " "),
-                             "percent_unknown": round(100 * shares[c], 1)})
-    return pd.DataFrame(rows)
+def unknown_shares(by_year: dict[int, pd.DataFrame], cohort: str = breakdowns.EHCP) -> pd.DataFrame:
+    """Long table: year, characteristic, percent unknown of `cohort` (NaN where withheld), read
+    from the published tables of each census year (:func:`sendlib.breakdowns.share`): a share is
+    shown only where those tables publish the unknowns' count and the total, so no report says
+    more about a small group than the equality tables do."""
+    rows = [{"year": year, "characteristic": c,
+             "percent_unknown": breakdowns.share(tables, topic, breakdowns.UNKNOWN, cohort)}
+            for year, tables in sorted(by_year.items()) for c, topic in CHARACTERISTICS.items()]
+    out = pd.DataFrame(rows, columns=["year", "characteristic", "percent_unknown"])
+    out["percent_unknown"] = out["percent_unknown"].astype(float)
+    return out
+
+
+def unknown_table(unknowns: pd.DataFrame) -> pd.DataFrame:
+    """Characteristic by census year, each share as text: "2.4%", or "c" where withheld."""
+    wide = unknowns.pivot(index="characteristic", columns="year", values="percent_unknown")
+    wide = wide.reindex([c for c in CHARACTERISTICS if c in wide.index])
+    text = wide.apply(lambda col: col.map(lambda v: "c" if pd.isna(v) else f"{v:.1f}%"))
+    text.columns = [str(c) for c in text.columns]
+    return text.reset_index()
 
 
 def plot_unknown_shares(unknowns: pd.DataFrame):
