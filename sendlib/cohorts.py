@@ -5,7 +5,9 @@
     ehcp = cohorts.ehcp_caseload(tables)
     cohorts.breakdown(ehcp, by=["sex"])
 
-Tables are those written by ``sendlib clean`` (see :mod:`sendlib.cleaning`). The EHCP caseload is
+Tables are those written by ``sendlib clean`` (see :mod:`sendlib.cleaning`); :func:`load` is the one
+door to them: every table it returns has passed its strict schema (:mod:`sendlib.schemas`), and
+:func:`census_years` is the one place that finds the census-year folders. The EHCP caseload is
 the set of plans active at the census date; SEN support is the school census pupils with SEN
 provision K; new plans, ceased plans, requests and assessments are events in a period, by
 default the calendar year before the census (the SEN2 activity year). One census year's return
@@ -20,11 +22,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from sendlib import ages, codelists
+from sendlib import ages, codelists, schemas
 from sendlib.dates import activity_period as activity_period  # the SEN2 activity year, defined once
-
-TABLES = ["persons", "ehcp_caseload", "sen_support", "pupils", "requests", "assessments", "new_plans",
-          "ceased_plans", "annual_reviews", "population"]
+from sendlib.errors import SendlibInputError
 
 # friendly names accepted by `breakdown`
 ALIASES = {"age band": "age_band_dfe", "age_band": "age_band_dfe", "dfe age band": "age_band_dfe",
@@ -35,31 +35,66 @@ ALIASES = {"age band": "age_band_dfe", "age_band": "age_band_dfe", "dfe age band
            "placement group": "placement_group", "school year": "school_year", "year group": "school_year"}
 
 
+def census_years(root, *, containing: str | None = None, up_to: int | None = None) -> dict[int, Path]:
+    """The census-year folders (named YYYY) under `root`, by year, oldest first: those holding the
+    file `containing` if given (e.g. ``"ehcp_caseload.parquet"``), up to census year `up_to` if
+    given. Raw and processed data share the layout; a missing `root` has no years."""
+    root = Path(root)
+    if not root.is_dir():
+        return {}
+    years = {int(d.name): d for d in sorted(root.iterdir())
+             if d.is_dir() and d.name.isdigit() and len(d.name) == 4
+             and (containing is None or (d / containing).exists())}
+    return {y: d for y, d in years.items() if up_to is None or y <= up_to}
+
+
 def load(processed_dir, names=None) -> dict[str, pd.DataFrame]:
-    """The processed tables of one census year (`processed_dir` as written by `sendlib clean`).
+    """The processed tables of one census year (`processed_dir` as written by `sendlib clean`),
+    each validated against its schema.
 
     Returns {table name: DataFrame} for every table present (or those in `names`), plus
-    ``"metadata"`` (a dict) when ``metadata.json`` exists.
+    ``"metadata"`` (a dict) when ``metadata.json`` exists. Raises SendlibInputError for a missing
+    folder, an unknown table name, or a table that does not match its schema (a folder written by
+    another version: clean it again).
     """
     d = Path(processed_dir)
     if not d.is_dir():
-        from sendlib.errors import SendlibInputError
         raise SendlibInputError("processed folder not found", file=str(d), hint="run `sendlib clean` first")
+    unknown = [n for n in names or () if n not in schemas.SCHEMAS]
+    if unknown:
+        raise SendlibInputError(f"no processed table {unknown[0]!r}", hint=f"tables: {', '.join(schemas.TABLES)}")
     out: dict = {}
-    for name in names or TABLES:
+    for name in names or schemas.TABLES:
         p = d / f"{name}.parquet"
         if p.exists():
-            out[name] = pd.read_parquet(p)
+            out[name] = _validated(name, _read_parquet(p), p)
     meta = d / "metadata.json"
     if meta.exists():
         out["metadata"] = json.loads(meta.read_text(encoding="utf-8"))
     return out
 
 
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        raise SendlibInputError(f"not a readable Parquet table ({str(exc).splitlines()[0][:120]})",
+                                file=str(path), hint="rebuild it with `sendlib clean`") from None
+
+
+def _validated(name: str, table: pd.DataFrame, path: Path) -> pd.DataFrame:
+    found = schemas.problems(name, table)
+    if found is None:
+        return table
+    first = found.iloc[0]
+    raise SendlibInputError(f"table {name} does not match its schema ({first['check']}: {first['failure_case']})",
+                            file=str(path), column=None if pd.isna(first["column"]) else str(first["column"]),
+                            hint="clean the raw extracts again with this version of `sendlib clean`")
+
+
 def load_years(processed_root, names=None) -> dict[int, dict[str, pd.DataFrame]]:
-    """`load` for every census-year folder (named YYYY) under `processed_root`, by year."""
-    root = Path(processed_root)
-    return {int(p.name): load(p, names) for p in sorted(root.iterdir()) if p.is_dir() and p.name.isdigit()}
+    """`load` for every census-year folder under `processed_root`, by year."""
+    return {year: load(d, names) for year, d in census_years(processed_root).items()}
 
 
 def census_date_of(tables: dict) -> pd.Timestamp | None:
@@ -194,26 +229,37 @@ def breakdown(cohort: pd.DataFrame, by, *, complete: bool = False, dropna: bool 
             df[c] = df[c].astype(object)
     counts = df.groupby(cols, dropna=dropna, sort=False).size().rename("count").reset_index()
     if complete:
-        levels = []
-        for c in cols:
-            order = category_order(c) or []
-            seen = [v for v in counts[c].tolist() if v not in order]
-            levels.append(order + sorted(set(seen), key=str))
-        full = pd.MultiIndex.from_product(levels, names=cols).to_frame(index=False)
-        counts = full.merge(counts, on=cols, how="left")
-        counts["count"] = counts["count"].fillna(0)
+        counts = _with_every_category(counts, cols)
     counts["count"] = counts["count"].astype("int64")
+    counts = _in_reporting_order(counts, cols)
+    total = len(cohort)
+    counts["percent"] = 100.0 * counts["count"] / total if total else 0.0
+    return counts
+
+
+def _with_every_category(counts: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    """`counts` with a zero row for every combination of the known categories of `cols`."""
+    levels = []
+    for c in cols:
+        order = category_order(c) or []
+        seen = [v for v in counts[c].tolist() if v not in order]
+        levels.append(order + sorted(set(seen), key=str))
+    full = pd.MultiIndex.from_product(levels, names=cols).to_frame(index=False)
+    counts = full.merge(counts, on=cols, how="left")
+    counts["count"] = counts["count"].fillna(0)
+    return counts
+
+
+def _in_reporting_order(counts: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    """Rows sorted by each column's reporting order (code-list order, else numeric, then text)."""
     sort_keys = []
     for c in cols:
         order = category_order(c)
         if order:
             rank = {v: i for i, v in enumerate(order)}
-            counts[f"_{c}_rank"] = counts[c].map(lambda v: rank.get(v, len(rank))).astype(float)
+            counts[f"_{c}_rank"] = counts[c].map(rank).astype(float).fillna(float(len(rank)))
         else:
             counts[f"_{c}_rank"] = pd.to_numeric(counts[c], errors="coerce").astype(float)
         counts[f"_{c}_text"] = counts[c].astype(str)
         sort_keys += [f"_{c}_rank", f"_{c}_text"]
-    counts = counts.sort_values(sort_keys, kind="stable").drop(columns=sort_keys).reset_index(drop=True)
-    total = len(cohort)
-    counts["percent"] = 100.0 * counts["count"] / total if total else 0.0
-    return counts
+    return counts.sort_values(sort_keys, kind="stable").drop(columns=sort_keys).reset_index(drop=True)

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from sendlib import ages, cleaning, cohorts
+from sendlib import ages, cleaning, cohorts, schemas
+from sendlib.errors import SendlibInputError
 from tests.cleaning_fixtures import small_la
 
 pytestmark = pytest.mark.fast
@@ -85,3 +86,50 @@ def test_load_years(tmp_path):
     years = cohorts.load_years(tmp_path / "processed", names=["ehcp_caseload"])
     assert sorted(years) == [2024, 2025]
     assert all(len(t["ehcp_caseload"]) == 4 for t in years.values())
+
+
+def test_census_years_is_the_one_folder_scan(tmp_path):
+    for name in ("2023", "2025", "2024", "notes", "20250"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "2026").write_text("a file, not a folder")
+    (tmp_path / "2024" / "ehcp_caseload.parquet").write_text("")
+    assert list(cohorts.census_years(tmp_path)) == [2023, 2024, 2025]
+    assert cohorts.census_years(tmp_path)[2024] == tmp_path / "2024"
+    assert list(cohorts.census_years(tmp_path, up_to=2024)) == [2023, 2024]
+    assert list(cohorts.census_years(tmp_path, containing="ehcp_caseload.parquet")) == [2024]
+    assert cohorts.census_years(tmp_path / "absent") == {}
+
+
+@pytest.fixture
+def processed(tmp_path):
+    out = tmp_path / "out"
+    cleaning.clean(small_la(tmp_path / "raw"), out, CENSUS)
+    return out
+
+
+def test_every_table_passes_its_strict_schema(processed):
+    tables = cohorts.load(processed)
+    assert set(schemas.TABLES) <= set(tables)
+    for name in schemas.TABLES:
+        declared = set(schemas.SCHEMAS[name]().columns)
+        assert set(tables[name].columns) == declared, name
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda df: df.assign(postcode="KT1 1AA"), "postcode"),  # strict: no undeclared column
+    (lambda df: df.drop(columns=["primary_need"]), "primary_need"),
+    (lambda df: df.assign(sex="X"), "isin"),
+    (lambda df: df.assign(age=df["age"].astype(float)), "age"),
+    (lambda df: df.assign(person_id="U123"), "column person_id"),
+])
+def test_load_refuses_a_table_that_breaks_its_schema(processed, change, message):
+    path = processed / "ehcp_caseload.parquet"
+    change(pd.read_parquet(path)).to_parquet(path, index=False)
+    with pytest.raises(SendlibInputError, match=message) as err:
+        cohorts.load(processed, ["ehcp_caseload"])
+    assert "ehcp_caseload.parquet" in str(err.value) and "clean the raw extracts again" in str(err.value)
+
+
+def test_load_refuses_an_unknown_table(processed):
+    with pytest.raises(SendlibInputError, match="no processed table 'caseload'"):
+        cohorts.load(processed, ["caseload"])

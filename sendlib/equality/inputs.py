@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sendlib import codelists
+from sendlib import codelists, cohorts
 from sendlib.errors import SendlibInputError
 
 REQUIRED = {"ehcp_caseload": ["age", "sex", "ethnicity", "primary_need", "placement_group"],
@@ -33,18 +33,12 @@ def read_frames(source) -> dict[str, pd.DataFrame]:
 
 
 def _read_folder(folder: Path) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
-    frames, where = {}, {}
-    for name in REQUIRED:
-        path = folder / f"{name}.parquet"
-        if not path.exists():
-            raise SendlibInputError("processed table not found", file=str(path),
+    frames = cohorts.load(folder, list(REQUIRED))  # the one door: each table checked against its schema
+    where = {name: str(folder / f"{name}.parquet") for name in REQUIRED}
+    for name, path in where.items():
+        if name not in frames:
+            raise SendlibInputError("processed table not found", file=path,
                                     hint="run `sendlib clean` on the raw extracts first")
-        try:
-            frames[name] = pd.read_parquet(path)
-        except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
-            raise SendlibInputError(f"not a readable Parquet table ({str(exc).splitlines()[0][:120]})",
-                                    file=str(path), hint="rebuild it with `sendlib clean`") from None
-        where[name] = str(path)
     return frames, where
 
 

@@ -4,7 +4,6 @@ the person-level (Markov cohort) projection compared with the aggregate methods.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
 
@@ -256,11 +255,11 @@ def person_level_comparison(processed_dir, holdout: int = 2, n_sims: int = 500):
     methods, holding out the last `holdout` census years. Draws a chart and returns the table."""
     import matplotlib.pyplot as plt
 
+    from sendlib import cohorts
     from sendlib.forecast.markov import caseload_from_tables, compare_with_aggregate
 
-    tables = {int(d.name): pd.read_parquet(d / "ehcp_caseload.parquet")
-              for d in sorted(Path(processed_dir).iterdir())
-              if d.is_dir() and d.name.isdigit() and (d / "ehcp_caseload.parquet").exists()}
+    tables = {year: cohorts.load(d, ["ehcp_caseload"])["ehcp_caseload"]
+              for year, d in cohorts.census_years(processed_dir, containing="ehcp_caseload.parquet").items()}
     caseload = caseload_from_tables(tables)
     comparison = compare_with_aggregate(caseload, holdout=holdout, n_sims=n_sims)
     actual = caseload.groupby("census_year")["person_id"].nunique()

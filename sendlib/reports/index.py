@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sendlib import render
+from sendlib import cohorts, render
 from sendlib.reports.config import Cycle
 from sendlib.reports.staging import write_atomic
 
@@ -29,8 +29,8 @@ def headlines(cycle: Cycle) -> list[tuple[str, str]]:
     prev_dir = cycle.processed_dir / str(cycle.census_year - 1)
 
     def count(d: Path, table: str):
-        f = d / f"{table}.parquet"
-        return len(pd.read_parquet(f, columns=["person_id"])) if f.exists() else None
+        found = cohorts.load(d, [table]).get(table) if d.is_dir() else None
+        return None if found is None else len(found)
 
     ehcp, ehcp_prev = count(year_dir, "ehcp_caseload"), count(prev_dir, "ehcp_caseload")
     if ehcp is not None:

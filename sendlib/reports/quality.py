@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sendlib import breakdowns
+from sendlib import breakdowns, cohorts
 
 # characteristic -> the published one-way table whose Unknown row gives its unknown share
 CHARACTERISTICS = {"sex": "Sex", "ethnicity": "Ethnicity (major group)", "age": "Age (EqIA bands)",
@@ -16,8 +16,7 @@ CHARACTERISTICS = {"sex": "Sex", "ethnicity": "Ethnicity (major group)", "age": 
 
 def year_dirs(processed_dir) -> dict[int, Path]:
     """Census year -> folder of its processed tables."""
-    return {int(d.name): d for d in sorted(Path(processed_dir).iterdir())
-            if d.is_dir() and d.name.isdigit() and (d / "quality_summary.json").exists()}
+    return cohorts.census_years(processed_dir, containing="quality_summary.json")
 
 
 def load_summaries(processed_dir) -> dict[int, dict]:

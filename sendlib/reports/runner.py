@@ -20,7 +20,7 @@ import shutil
 import time
 from pathlib import Path
 
-from sendlib import codelists
+from sendlib import codelists, cohorts
 from sendlib.errors import ConfigError, RunFailed, SendlibInputError
 from sendlib.reports import index as index_pages
 from sendlib.reports import staging, status, supervise
@@ -33,12 +33,8 @@ logger = logging.getLogger(__name__)
 
 def census_years(cycle: Cycle) -> dict[int, str]:
     """Census years found in the cycle's raw folder (up to the cycle's year) -> census date."""
-    years = {}
-    for d in sorted(cycle.raw_dir.iterdir()) if cycle.raw_dir.is_dir() else []:
-        if d.is_dir() and d.name.isdigit() and int(d.name) <= cycle.census_year:
-            y = int(d.name)
-            years[y] = (cycle.census_date if y == cycle.census_year else codelists.census_date(y).date()).isoformat()
-    return years
+    return {y: (cycle.census_date if y == cycle.census_year else codelists.census_date(y).date()).isoformat()
+            for y in cohorts.census_years(cycle.raw_dir, up_to=cycle.census_year)}
 
 
 def _input_problems(cycle: Cycle) -> list[str]:

@@ -20,6 +20,7 @@ import zipfile
 from pathlib import Path
 
 from sendlib.errors import SendlibInputError
+from sendlib.readers import sha256 as sha256_of  # the one SHA-256 helper of the package
 
 # The explore-education-statistics "download all files" endpoint of a release version.
 RELEASE_URL = "https://content.explore-education-statistics.service.gov.uk/api/releases/{release_id}/files"
@@ -35,15 +36,6 @@ def default_cache_dir() -> Path:
         return Path(os.environ["SENDLIB_CACHE"])
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return base / "sendlib" / "dfe"
-
-
-def sha256_of(path: Path) -> str:
-    """Return the hex SHA-256 of a file."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(CHUNK), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _file_name(url: str, release_id: str | None) -> str:
