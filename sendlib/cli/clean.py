@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
+import logging
 from pathlib import Path
 
 HELP = "clean one census year's raw extracts into validated, pseudonymised tables"
+logger = logging.getLogger(__name__)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,10 +30,10 @@ def run(args: argparse.Namespace) -> int:
     files = result.summary["files"]
     read = sum(f["rows_read"] for f in files.values())
     rejected = sum(f["rows_rejected"] for f in files.values())
-    print(f"cleaned {read:,} rows from {len(files)} files: {read - rejected:,} kept, {rejected:,} rejected; "
-          f"tables in {args.out_dir}", file=sys.stderr)
+    logger.info("cleaned %s rows from %d files: %s kept, %s rejected; tables in %s", f"{read:,}", len(files),
+                f"{read - rejected:,}", f"{rejected:,}", args.out_dir)
     counts = result.warnings_by_rule()
     if counts:
-        print("warnings: " + ", ".join(f"{rule} {n:,}" for rule, n in counts.items())
-              + f" (see {Path(args.out_dir) / 'quality_report.csv'})", file=sys.stderr)
+        logger.info("warnings: %s (see %s)", ", ".join(f"{rule} {n:,}" for rule, n in counts.items()),
+                    Path(args.out_dir) / "quality_report.csv")
     return 0

@@ -25,5 +25,5 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out_dir)
     if out.exists() and not out.is_dir():
         raise SendlibInputError("exists and is not a folder", file=str(out), hint="choose a folder path for OUT_DIR")
-    generate(out, seed=args.seed, defects=args.defects, scale=args.scale, quiet=args.quiet)
+    generate(out, seed=args.seed, defects=args.defects, scale=args.scale)
     return 0

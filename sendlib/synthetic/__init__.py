@@ -24,7 +24,8 @@ with exactly the columns of `sendlib/spec/raw_files.yml`. Conventions of the cle
   date every year; a plan keeps its namedplantableid = activeplanstableid; a placement keeps its
   placementdetailtableid (= plandetailtableid when named in a plan); needs keep senneedtableid.
 - `week20` = 1 when exceptions to the 20-week limit apply (DfE's SEN2 meaning): about 30% of late
-  plans and 2% of timely ones. Whether a plan was issued within 20 weeks follows from the dates. requestoutcome A / N / W (assess, not assess, withdrawn);
+  plans and 2% of timely ones. Whether a plan was issued within 20 weeks follows from the dates.
+  requestoutcome A / N / W (assess, not assess, withdrawn);
   assessmentoutcome Y / N (issue, not issue); requestsource 1 parent, 2 young person, 3 setting,
   4 health or social care, 5 other; reviewoutcome 1 maintain, 2 amend, 3 cease; rya and exported
   are always 0; transferla is blank; upnunknown UN1 / UN5 where the LA holds no UPN.
@@ -43,7 +44,8 @@ each listed in defects.csv, after the intended figures have been counted.
 from __future__ import annotations
 
 
-def generate(out_dir, seed: int = 7, defects: float = 0.0, scale: float = 1.0, quiet: bool = True) -> dict:
-    """Write the synthetic LA into `out_dir`; returns the manifest dict (also in manifest.json)."""
+def generate(out_dir, seed: int = 7, defects: float = 0.0, scale: float = 1.0) -> dict:
+    """Write the synthetic LA into `out_dir`; returns the manifest dict (also in manifest.json).
+    Progress goes to the ``sendlib.synthetic`` logger."""
     from sendlib.synthetic.generator import generate as _generate
-    return _generate(out_dir, seed=seed, defects=defects, scale=scale, quiet=quiet)
+    return _generate(out_dir, seed=seed, defects=defects, scale=scale)

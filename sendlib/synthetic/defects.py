@@ -6,7 +6,7 @@ take row defects) get one defect; no cell gets two. Kinds and what the cleaner s
 | kind | where | expected_action |
 |---|---|---|
 | date_format | any date: 01/03/2019, 1 Mar 2019 or an Excel serial | corrected |
-| code_spelling | SEN type, ethnicity, sex: a spelling from the code lists' aliases ("Autism", "BESD", "White British", "1"/"2") | corrected |
+| code_spelling | SEN type, ethnicity, sex: an alias from the code lists ("Autism", "BESD", "1"/"2") | corrected |
 | whitespace_case | codes with leading/trailing spaces or lower case | corrected |
 | missing_dob, future_dob, dob_over_25 | birth dates | set unknown |
 | unknown_code | a code in no code list ("XYZ") | set unknown |
@@ -91,6 +91,82 @@ def _whitespace_case(rng, values: np.ndarray) -> np.ndarray:
     return out
 
 
+def _cell_defects(df: pd.DataFrame, name: str, key: str | None, rate: float, rng: np.random.Generator,
+                  aliases: dict, census: np.datetime64) -> list[tuple]:
+    """Put defects into the eligible cells of `df` (in place); returns (position, kind, column,
+    value, key) of each."""
+    rows: list[tuple] = []
+    for column in df.columns:
+        plan = _column_kinds(name, column)
+        if plan is None:
+            continue
+        kinds, p, alias_kind = plan
+        values = df[column].to_numpy(object)
+        eligible = np.flatnonzero((values != "") & (rng.random(len(values)) < rate))
+        if len(eligible) == 0:
+            continue
+        kind = np.array(kinds, object)[rng.choice(len(kinds), size=len(eligible), p=p)]
+        new = values[eligible].copy()
+        if alias_kind:  # a spelling only where the code list has one
+            kind = _spellings(rng, kind, new, aliases[alias_kind])
+        for k in ("date_format", "whitespace_case"):
+            sel = np.flatnonzero(kind == k)
+            if len(sel):
+                fn = _reformat_dates if k == "date_format" else _whitespace_case
+                new[sel] = fn(rng, values[eligible[sel]].astype(str))
+        _birth_date_defects(rng, kind, new, census)
+        new[np.flatnonzero(kind == "unknown_code")] = {"sex": "X", "ethnicity": "ZZZZ"}.get(column, "XYZ")
+        values = values.copy()
+        values[eligible] = new
+        df[column] = values
+        keys = df[key].to_numpy(object)[eligible] if key else None
+        for j, (pos, k, v) in enumerate(zip(eligible, kind, new)):
+            rows.append((float(pos), k, column, v, keys[j] if keys is not None else None))
+    return rows
+
+
+def _spellings(rng: np.random.Generator, kind: np.ndarray, new: np.ndarray, table: dict) -> np.ndarray:
+    """Spell the `code_spelling` cells of `new` another way (in place); cells whose code has no other
+    spelling get whitespace_case instead. Returns the kinds."""
+    has = np.array([bool(table.get(v)) for v in new])
+    kind = np.where((kind == "code_spelling") & ~has, "whitespace_case", kind)
+    sel = np.flatnonzero(kind == "code_spelling")
+    pick = rng.random(len(sel))
+    new[sel] = [table[v][int(r * len(table[v]))] for v, r in zip(new[sel], pick)]
+    return kind
+
+
+def _birth_date_defects(rng: np.random.Generator, kind: np.ndarray, new: np.ndarray, census: np.datetime64) -> None:
+    new[np.flatnonzero(kind == "missing_dob")] = ""
+    sel = np.flatnonzero(kind == "future_dob")
+    new[sel] = np.datetime_as_string(census + rng.integers(30, 3000, len(sel)), unit="D").astype(object)
+    sel = np.flatnonzero(kind == "dob_over_25")
+    new[sel] = np.datetime_as_string(census - rng.integers(29 * 366, 60 * 365, len(sel)), unit="D").astype(object)
+
+
+def _row_defects(df: pd.DataFrame, name: str, key: str | None, rate: float,
+                 rng: np.random.Generator) -> tuple[list[pd.DataFrame], list[tuple]]:
+    """Extra rows: near-copies of person rows, and sen_need / placement_detail rows whose plan is
+    not there. Returns (the extra rows, their (position, kind, column, value, key))."""
+    if name == "person" and len(df):
+        dup = np.flatnonzero(rng.random(len(df)) < rate)
+        copy = df.iloc[dup].copy()
+        near = rng.random(len(copy)) < 0.5
+        copy.loc[near, "surname"] = copy.loc[near, "surname"].str.upper()
+        copy["_pos"] = dup + 0.5
+        return [copy], [(p + 0.5, "duplicate_row", "persontableid", k, k) for p, k in zip(dup, copy["persontableid"])]
+    if name in ("sen_need", "placement_detail") and len(df) and key:
+        link = "activeplanstableid"
+        orphan = np.flatnonzero(rng.random(len(df)) < rate)
+        copy = df.iloc[orphan].copy()
+        copy[key] = (df[key].astype(np.int64).max() + 1 + np.arange(len(copy))).astype(str)
+        dangling = (df[link].astype(np.int64).max() + 1000 + np.arange(len(copy))).astype(str)
+        copy[link] = dangling
+        copy["_pos"] = orphan + 0.5
+        return [copy], [(p + 0.5, "orphan_key", link, v, k) for p, v, k in zip(orphan, dangling, copy[key])]
+    return [], []
+
+
 def inject(files: dict[str, pd.DataFrame], rate: float, rng: np.random.Generator,
            census_dates: dict[str, int]) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Return (defective copies of `files`, the defect list). `files` maps relative paths like
@@ -102,66 +178,10 @@ def inject(files: dict[str, pd.DataFrame], rate: float, rng: np.random.Generator
         year, name = path.split("/")[0], path.split("/")[1][:-4]
         declared = spec.file(name)
         key = declared.key if declared.section == "sen2" else None  # other files: the row number
-        census = np.datetime64(int(census_dates[year]), "D")
-        rows: list[tuple] = []  # (position, kind, column, value, key)
-        for column in df.columns:
-            plan = _column_kinds(name, column)
-            if plan is None:
-                continue
-            kinds, p, alias_kind = plan
-            values = df[column].to_numpy(object)
-            eligible = np.flatnonzero((values != "") & (rng.random(len(values)) < rate))
-            if len(eligible) == 0:
-                continue
-            kind = np.array(kinds, object)[rng.choice(len(kinds), size=len(eligible), p=p)]
-            new = values[eligible].copy()
-            if alias_kind:  # a spelling only where the code list has one
-                table = aliases[alias_kind]
-                has = np.array([bool(table.get(v)) for v in values[eligible]])
-                kind = np.where((kind == "code_spelling") & ~has, "whitespace_case", kind)
-                sel = np.flatnonzero(kind == "code_spelling")
-                pick = rng.random(len(sel))
-                new[sel] = [table[v][int(r * len(table[v]))] for v, r in zip(values[eligible[sel]], pick)]
-            for k in ("date_format", "whitespace_case"):
-                sel = np.flatnonzero(kind == k)
-                if len(sel):
-                    fn = _reformat_dates if k == "date_format" else _whitespace_case
-                    new[sel] = fn(rng, values[eligible[sel]].astype(str))
-            sel = np.flatnonzero(kind == "missing_dob")
-            new[sel] = ""
-            sel = np.flatnonzero(kind == "future_dob")
-            new[sel] = np.datetime_as_string(census + rng.integers(30, 3000, len(sel)), unit="D").astype(object)
-            sel = np.flatnonzero(kind == "dob_over_25")
-            new[sel] = np.datetime_as_string(census - rng.integers(29 * 366, 60 * 365, len(sel)), unit="D").astype(object)
-            sel = np.flatnonzero(kind == "unknown_code")
-            new[sel] = {"sex": "X", "ethnicity": "ZZZZ"}.get(column, "XYZ")
-            values = values.copy()
-            values[eligible] = new
-            df[column] = values
-            keys = df[key].to_numpy(object)[eligible] if key else None
-            for j, (pos, k, v) in enumerate(zip(eligible, kind, new)):
-                rows.append((float(pos), k, column, v, keys[j] if key else None))
+        rows = _cell_defects(df, name, key, rate, rng, aliases, np.datetime64(int(census_dates[year]), "D"))
         df["_pos"] = np.arange(len(df), dtype=float)
-        extra = []
-        if name == "person" and len(df):
-            dup = np.flatnonzero(rng.random(len(df)) < rate)
-            copy = df.iloc[dup].copy()
-            near = rng.random(len(copy)) < 0.5
-            copy.loc[near, "surname"] = copy.loc[near, "surname"].str.upper()
-            copy["_pos"] = dup + 0.5
-            extra.append(copy)
-            rows += [(p + 0.5, "duplicate_row", "persontableid", k, k) for p, k in zip(dup, copy["persontableid"])]
-        if name in ("sen_need", "placement_detail") and len(df):
-            link = "activeplanstableid"
-            orphan = np.flatnonzero(rng.random(len(df)) < rate)
-            copy = df.iloc[orphan].copy()
-            top = df[key].astype(np.int64).max()
-            copy[key] = (top + 1 + np.arange(len(copy))).astype(str)
-            dangling = (df[link].astype(np.int64).max() + 1000 + np.arange(len(copy))).astype(str)
-            copy[link] = dangling
-            copy["_pos"] = orphan + 0.5
-            extra.append(copy)
-            rows += [(p + 0.5, "orphan_key", link, v, k) for p, v, k in zip(orphan, dangling, copy[key])]
+        extra, extra_rows = _row_defects(df, name, key, rate, rng)
+        rows += extra_rows
         if extra:
             df = pd.concat([df] + extra, ignore_index=True)
         df = df.sort_values("_pos", kind="stable").reset_index(drop=True)

@@ -143,62 +143,71 @@ class PlacementModel:
         """Spell attributes for children of category `cat` at `stage`: urn (0 = none), setting
         (index into SETTINGS, -1 = none), rp / unit indicators, res and wbp flags."""
         n = len(cat)
-        out = {"urn": np.zeros(n, np.int64), "setting": np.full(n, -1, np.int8), "rp": np.zeros(n, np.int8),
-               "unit": np.zeros(n, np.int8), "res": np.zeros(n, np.int8), "wbp": np.zeros(n, np.int8)}
+        out: dict[str, np.ndarray] = {
+            "urn": np.zeros(n, np.int64), "setting": np.full(n, -1, np.int8), "rp": np.zeros(n, np.int8),
+            "unit": np.zeros(n, np.int8), "res": np.zeros(n, np.int8), "wbp": np.zeros(n, np.int8)}
         r = rng.random((n, 4))
         phase_kind = np.where(stage <= 1, "primary", "secondary").astype(object)
-        for c in range(len(CATS)):
+        placers = {"mainstream": self._mainstream, "resourced": self._mainstream, "special": self._one_kind,
+                   "independent_special": self._independent_special, "college": self._one_kind}
+        for c, name in enumerate(CATS):
             sel = np.flatnonzero(cat == c)
-            if len(sel) == 0:
-                continue
-            st, rr = stage[sel], r[sel]
-            name = CATS[c]
-            if name in ("mainstream", "resourced"):
-                in_la = rr[:, 0] < self.in_la[name]
-                kinds = phase_kind[sel].copy()
-                if name == "mainstream":
-                    kinds = np.where(~in_la & (rr[:, 1] < 0.4), "independent", kinds)
-                nursery = (st == 0) & in_la & (kinds == "primary")
-                urn, rp_type = self._pick(rng, kinds, in_la, nursery, rp=(name == "resourced"))
-                out["urn"][sel] = urn
-                if name == "resourced":
-                    unit = (rp_type == "SEN unit") | ((rp_type == "Resourced provision and SEN unit") & (rr[:, 2] < 0.5))
-                    out["unit"][sel] = unit
-                    out["rp"][sel] = ~unit
-            elif name == "special":
-                in_la = rr[:, 0] < self.in_la["special"]
-                out["urn"][sel], _ = self._pick(rng, np.full(len(sel), "special", object), in_la,
-                                                np.zeros(len(sel), bool), False)
-                out["res"][sel] = rr[:, 3] < 0.03
-            elif name == "independent_special":
-                kinds = np.where(rr[:, 1] < 0.75, "independent_special", "non_maintained_special").astype(object)
-                kinds = np.where(st == 0, "non_maintained_special", kinds)
-                kinds = np.where(st == 3, np.where(rr[:, 1] < 0.45, "independent_special",
-                                                   np.where(rr[:, 1] < 0.6, "non_maintained_special",
-                                                            "post16_special")), kinds)
-                kinds = np.where(st == 4, np.where(rr[:, 1] < 0.9, "post16_special", "independent_special"), kinds)
-                in_la = (rr[:, 0] < self.in_la["independent_special"]) & (kinds == "independent_special")
-                out["urn"][sel], _ = self._pick(rng, kinds, in_la, np.zeros(len(sel), bool), False)
-                out["res"][sel] = rr[:, 3] < 0.2
-            elif name == "college":
-                in_la = rr[:, 0] < self.in_la["college"]
-                out["urn"][sel], _ = self._pick(rng, np.full(len(sel), "college", object), in_la,
-                                                np.zeros(len(sel), bool), False)
-                out["wbp"][sel] = rr[:, 3] < 0.05
-            else:  # other arrangements: alternative provision (URN) or a non-URN setting
-                for s in np.unique(st):
-                    ss = np.flatnonzero(st == s)
-                    keys, p = _keys_probs(self.other_settings[STAGE_CALIBRATION[s]])
-                    which = rng.choice(len(keys), size=len(ss), p=p)
-                    is_ap = np.array([keys[w] == "AP" for w in which])
-                    code = np.array([SETTINGS.index(keys[w]) if keys[w] != "AP" else -1 for w in which], np.int8)
-                    out["setting"][sel[ss]] = code
-                    if is_ap.any():
-                        idx = sel[ss[is_ap]]
-                        in_la = rng.random(len(idx)) < self.in_la["AP"]
-                        out["urn"][idx], _ = self._pick(rng, np.full(len(idx), "ap", object), in_la,
-                                                        np.zeros(len(idx), bool), False)
+            if len(sel):
+                placers.get(name, self._other)(rng, out, sel, stage[sel], r[sel], name, phase_kind[sel])
         return out
+
+    def _mainstream(self, rng, out: dict, sel: np.ndarray, st: np.ndarray, rr: np.ndarray, name: str,
+                    phase_kind: np.ndarray) -> None:
+        """A mainstream school (some out of the LA independent), or one with resourced provision or
+        an SEN unit."""
+        in_la = rr[:, 0] < self.in_la[name]
+        kinds = phase_kind.copy()
+        if name == "mainstream":
+            kinds = np.where(~in_la & (rr[:, 1] < 0.4), "independent", kinds)
+        nursery = (st == 0) & in_la & (kinds == "primary")
+        urn, rp_type = self._pick(rng, kinds, in_la, nursery, rp=(name == "resourced"))
+        out["urn"][sel] = urn
+        if name == "resourced":
+            unit = (rp_type == "SEN unit") | ((rp_type == "Resourced provision and SEN unit") & (rr[:, 2] < 0.5))
+            out["unit"][sel] = unit
+            out["rp"][sel] = ~unit
+
+    def _one_kind(self, rng, out: dict, sel: np.ndarray, st: np.ndarray, rr: np.ndarray, name: str,
+                  phase_kind: np.ndarray) -> None:
+        """A maintained or academy special school (a few residential) or a college (a few work-based)."""
+        flag, share = {"special": ("res", 0.03), "college": ("wbp", 0.05)}[name]
+        in_la = rr[:, 0] < self.in_la[name]
+        out["urn"][sel], _ = self._pick(rng, np.full(len(sel), name, object), in_la, np.zeros(len(sel), bool), False)
+        out[flag][sel] = rr[:, 3] < share
+
+    def _independent_special(self, rng, out: dict, sel: np.ndarray, st: np.ndarray, rr: np.ndarray, name: str,
+                             phase_kind: np.ndarray) -> None:
+        """Independent or non-maintained special schools; specialist post-16 institutions after 16."""
+        kinds = np.where(rr[:, 1] < 0.75, "independent_special", "non_maintained_special").astype(object)
+        kinds = np.where(st == 0, "non_maintained_special", kinds)
+        kinds = np.where(st == 3, np.where(rr[:, 1] < 0.45, "independent_special",
+                                           np.where(rr[:, 1] < 0.6, "non_maintained_special",
+                                                    "post16_special")), kinds)
+        kinds = np.where(st == 4, np.where(rr[:, 1] < 0.9, "post16_special", "independent_special"), kinds)
+        in_la = (rr[:, 0] < self.in_la["independent_special"]) & (kinds == "independent_special")
+        out["urn"][sel], _ = self._pick(rng, kinds, in_la, np.zeros(len(sel), bool), False)
+        out["res"][sel] = rr[:, 3] < 0.2
+
+    def _other(self, rng, out: dict, sel: np.ndarray, st: np.ndarray, rr: np.ndarray, name: str,
+               phase_kind: np.ndarray) -> None:
+        """Other arrangements: alternative provision (a URN) or a non-URN setting."""
+        for s in np.unique(st):
+            ss = np.flatnonzero(st == s)
+            keys, p = _keys_probs(self.other_settings[STAGE_CALIBRATION[s]])
+            which = rng.choice(len(keys), size=len(ss), p=p)
+            is_ap = np.array([keys[w] == "AP" for w in which])
+            code = np.array([SETTINGS.index(keys[w]) if keys[w] != "AP" else -1 for w in which], np.int8)
+            out["setting"][sel[ss]] = code
+            if is_ap.any():
+                idx = sel[ss[is_ap]]
+                in_la = rng.random(len(idx)) < self.in_la["AP"]
+                out["urn"][idx], _ = self._pick(rng, np.full(len(idx), "ap", object), in_la,
+                                                np.zeros(len(idx), bool), False)
 
     def fits(self, urn: np.ndarray, age: np.ndarray) -> np.ndarray:
         """Whether establishment `urn` takes pupils of `age` (False for non-URN placements)."""
@@ -297,7 +306,7 @@ class EhcpSimulation:
         return self.persons.append(person_id=self._ids("person", n), dob=dob, sex=sex, eth=eth, unk=unk,
                                    known_from=known_from, census_eth=census_eth, has_plan=has_plan)
 
-    def _new_requests(self, persons: np.ndarray, received: np.ndarray, outcome: np.ndarray,
+    def _new_requests(self, persons: np.ndarray, received: np.ndarray, outcome: np.ndarray | int,
                       outcome_date: np.ndarray, ncy: np.ndarray, tribunal_p: float, mediation_p: float) -> np.ndarray:
         rng, n = self.rng, len(persons)
         source = rng.choice([1, 3, 4, 5, 2], size=n, p=[0.55, 0.30, 0.07, 0.03, 0.05])
@@ -307,7 +316,7 @@ class EhcpSimulation:
             outcome=outcome, outcome_date=outcome_date, mediation=rng.random(n) < mediation_p,
             tribunal=rng.random(n) < tribunal_p, assessment=-1)
 
-    def _new_assessments(self, requests: np.ndarray, outcome: np.ndarray, outcome_date: np.ndarray,
+    def _new_assessments(self, requests: np.ndarray, outcome: np.ndarray | int, outcome_date: np.ndarray,
                          tribunal_p: float, mediation_p: float) -> None:
         rng, n = self.rng, len(requests)
         received = self.requests["received"][requests]
@@ -424,23 +433,30 @@ class EhcpSimulation:
 
     def advance(self, year: int) -> dict:
         """Simulate calendar year `year` (census `year` -> census `year + 1`); returns its event counts."""
-        rng, e = self.rng, self.e
-        c0, c1 = self.census[year], self.census[year + 1]
-        jan1, jul31, aug31 = days(f"{year}-01-01"), days(f"{year}-07-31"), days(f"{year}-08-31")
-        sep1, dec31 = days(f"{year}-09-01"), days(f"{year}-12-31")
         P = self.plans
         active = np.flatnonzero(P["cease"] == NO_DATE)
         dob = self.persons["dob"][P["person"][active]]
         ncy0, ncy1 = ncy_at(dob, year), ncy_at(dob, year + 1)
+        cease = self._cease(year, active, ncy1)
+        survivors, ncy1s = active[~cease], ncy1[~cease]
+        self._move_on(year, survivors, ncy0[~cease], ncy1s)
+        ncy_new = self._fill_gap(year, survivors, ncy1s)
+        self._other_requests(year, ncy_new)
+        self._record_ethnicity(year + 1)
+        return {"new": len(ncy_new), "ceased": int(cease.sum())}
+
+    def _cease(self, year: int, active: np.ndarray, ncy1: np.ndarray) -> np.ndarray:
+        """Plans (of `active`) that cease during `year`: everyone past Age 24+, a base hazard by NCY,
+        and more where a school year would hold more plans than its target. Returns the mask."""
+        rng, c0 = self.rng, self.census[year]
+        jul31, dec31 = days(f"{year}-07-31"), days(f"{year}-12-31")
         n = len(active)
-        # 1. ceasing
         cease = np.zeros(n, bool)
         reason = np.zeros(n, np.int8)
         forced = ncy1 > NCY_MAX
         cease[forced], reason[forced] = True, 1
         k = np.clip(ncy1, NCY_MIN, NCY_MAX) - NCY_MIN
-        drawn = (rng.random(n) < _HAZARD[k]) & ~forced
-        cease |= drawn
+        cease |= (rng.random(n) < _HAZARD[k]) & ~forced
         targets = self.ncy_targets(year + 1)
         priority = rng.random(n)
         for i in range(len(NCYS)):
@@ -458,11 +474,15 @@ class EhcpSimulation:
         when = np.where((stage1 >= 3) & (rng.random(n) < 0.5), jul31, when)
         when = np.where(forced, jul31, when)
         idx = active[cease]
-        P["cease"][idx], P["reason"][idx] = when[cease], reason[cease]
+        self.plans["cease"][idx], self.plans["reason"][idx] = when[cease], reason[cease]
         self._end_spells(idx, when[cease])
-        # 2. survivors move on
-        keep = ~cease
-        surv, ncy0s, ncy1s = active[keep], ncy0[keep], ncy1[keep]
+        return cease
+
+    def _move_on(self, year: int, surv: np.ndarray, ncy0s: np.ndarray, ncy1s: np.ndarray) -> None:
+        """Survivors change placement at a change of stage (most in special schools stay), and a few
+        move within a stage."""
+        rng, P, c0 = self.rng, self.plans, self.census[year]
+        aug31, sep1, dec31 = days(f"{year}-08-31"), days(f"{year}-09-01"), days(f"{year}-12-31")
         st0, st1 = stage_of(ncy0s), stage_of(ncy1s)
         changed = st0 != st1
         new_cat = self.placement.category(st1, P["u"][surv], P["v"][surv])
@@ -479,12 +499,15 @@ class EhcpSimulation:
         r = np.flatnonzero(redo)
         self._end_spells(surv[r], leaving[r])
         self._new_spells(surv[r], cat[r], st1[r], ncy1s[r], entry[r])
-        # 3. new plans fill the gap, by NCY, need and sex
+
+    def _fill_gap(self, year: int, surv: np.ndarray, ncy1s: np.ndarray) -> np.ndarray:
+        """New plans issued during `year` that bring each school year, need and sex to the next
+        census's targets. Returns their NCYs."""
+        rng, P, c0 = self.rng, self.plans, self.census[year]
+        targets = self.ncy_targets(year + 1)
         have = np.bincount(np.clip(ncy1s, NCY_MIN, NCY_MAX) - NCY_MIN, minlength=len(NCYS))
-        new_counts = np.clip(targets - have, 0, None)
-        ncy_new = rng.permutation(np.repeat(NCYS, new_counts))
-        m = len(ncy_new)
-        start = uniform_days(rng, c0 + 1, dec31, m)
+        ncy_new = rng.permutation(np.repeat(NCYS, np.clip(targets - have, 0, None)))
+        start = uniform_days(rng, c0 + 1, days(f"{year}-12-31"), len(ncy_new))
         cur_need = np.bincount(P["need1"][surv], minlength=len(NEEDS))
         cur_sex = np.bincount(self.persons["sex"][P["person"][surv]], minlength=3)
         plans = self._new_plans(ncy_new, year + 1, start, cur_need, cur_sex, 0.6, self._request_lag(start))
@@ -494,12 +517,17 @@ class EhcpSimulation:
         mainstream = np.isin(cat_new, [0, 1])
         entry_new = np.where(stage_start > start, stage_start, np.where(mainstream, stage_start, start))
         self._new_spells(plans, cat_new, st_new, ncy_new, entry_new)
-        # 4. requests that did not lead to a plan
-        per_plan = float(e["requests_per_new_plan"])
-        n_requests = int(round(m * per_plan))
+        return ncy_new
+
+    def _other_requests(self, year: int, ncy_new: np.ndarray) -> None:
+        """Requests during `year` that did not lead to a plan: refused, not issued after an
+        assessment, or withdrawn (their children drawn like the year's new plans)."""
+        rng, e, m = self.rng, self.e, len(ncy_new)
+        jan1, dec31 = days(f"{year}-01-01"), days(f"{year}-12-31")
+        n_requests = int(round(m * float(e["requests_per_new_plan"])))
         n_refused = int(round(n_requests * float(e["refused_share_of_requests"])))
-        n_not_issued = int(round(m * float(e["not_issued_share_of_assessments"])
-                                 / (1 - float(e["not_issued_share_of_assessments"]))))
+        not_issued = float(e["not_issued_share_of_assessments"])
+        n_not_issued = int(round(m * not_issued / (1 - not_issued)))
         n_withdrawn = max(0, n_requests - m - n_refused - n_not_issued)
         for outcome, count in ((2, n_refused), (1, n_not_issued), (3, n_withdrawn)):
             if count == 0:
@@ -516,8 +544,6 @@ class EhcpSimulation:
             if outcome == 1:
                 self._new_assessments(req, 2, received + uniform_days(rng, 84, 150, count),
                                       tribunal_p=0.3, mediation_p=0.4)
-        self._record_ethnicity(year + 1)
-        return {"new": m, "ceased": int(cease.sum())}
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The simulated tables as data frames (indices are row numbers used as links)."""

@@ -56,9 +56,8 @@ _PLACES = ["Oakfield", "Riverside", "St Mary's", "Hillcrest", "Meadowbank", "Ash
            "St John's", "Holy Cross", "St Joseph's", "Christ Church", "St Andrew's", "All Saints"]
 
 _TYPE_GROUP = {
-    "Community school": "Local authority maintained schools", "Voluntary aided school": "Local authority maintained schools",
-    "Voluntary controlled school": "Local authority maintained schools", "Foundation school": "Local authority maintained schools",
-    "Pupil referral unit": "Local authority maintained schools",
+    **dict.fromkeys(["Community school", "Voluntary aided school", "Voluntary controlled school", "Foundation school",
+                     "Pupil referral unit"], "Local authority maintained schools"),
     "Community special school": "Special schools", "Foundation special school": "Special schools",
     "Non-maintained special school": "Special schools", "Special post 16 institution": "Special schools",
     "Other independent school": "Independent schools", "Other independent special school": "Independent schools",
@@ -72,10 +71,8 @@ def _type_group(t: str) -> str:
     return "Free Schools" if t.startswith("Free schools") else "Academies"
 
 
-def build(rng: np.random.Generator, scale: float, la_code: str, la_name: str) -> pd.DataFrame:
-    """The establishment table: GIAS columns (those of the raw-file spec are written) plus generator
-    columns `_kind`, `_in_la`, `_in_census`, `_nursery`, `_rp` (resourced provision / SEN unit
-    type) and `_size` (relative roll)."""
+def _chosen(rng: np.random.Generator, scale: float) -> pd.DataFrame:
+    """One row per establishment: its kind, whether in the LA, its GIAS type and naming parts."""
     rows = []
     for kind, in_la, n in _COUNTS:
         n = max(1, int(round(n * scale)))
@@ -89,7 +86,11 @@ def build(rng: np.random.Generator, scale: float, la_code: str, la_name: str) ->
             chosen = list(rng.choice(tnames, size=n, p=tp / tp.sum()))
         for i, t in enumerate(chosen):
             rows.append((kind, in_la, t, phase, low, high, word, base, i))
-    df = pd.DataFrame(rows, columns=["_kind", "_in_la", "type", "phase", "low", "high", "word", "base", "i"])
+    return pd.DataFrame(rows, columns=["_kind", "_in_la", "type", "phase", "low", "high", "word", "base", "i"])
+
+
+def _identify(df: pd.DataFrame, rng: np.random.Generator, la_code: str, la_name: str) -> None:
+    """URN, LA, establishment number and name of each establishment (in place)."""
     n = len(df)
     df["URN"] = np.sort(rng.choice(np.arange(100000, 150000), size=n, replace=False))[rng.permutation(n)]
     neighbour = rng.integers(0, len(NEIGHBOURS), n)
@@ -104,37 +105,49 @@ def build(rng: np.random.Generator, scale: float, la_code: str, la_name: str) ->
     word = np.where(df["type"].isin(["Academy converter", "Academy sponsor led"]) & (df["_kind"] == "secondary"),
                     "Academy", word)
     df["EstablishmentName"] = [f"{p} {w}" for p, w in zip(place, word)]
-    df["TypeOfEstablishment (name)"] = df["type"]
-    df["EstablishmentTypeGroup (name)"] = df["type"].map(_type_group)
-    df["EstablishmentStatus (name)"] = "Open"
-    df["PhaseOfEducation (name)"] = df["phase"]
-    df["StatutoryLowAge"] = df["low"].astype(str)
-    df["StatutoryHighAge"] = df["high"].astype(str)
-    # nursery classes in 60% of primaries; resourced provision / SEN units in some mainstream schools
+
+
+def _provision(df: pd.DataFrame, rng: np.random.Generator) -> None:
+    """Nursery classes in 60% of primaries; resourced provision / SEN units in some mainstream
+    schools; at least one of each in the LA, even at tiny scales (in place)."""
+    n = len(df)
     mainstream = df["_kind"].isin(["primary", "secondary"]).to_numpy()
     df["_nursery"] = (df["_kind"] == "primary").to_numpy() & (rng.random(n) < 0.6)
-    df.loc[df["_kind"] == "primary", "StatutoryLowAge"] = np.where(df.loc[df["_kind"] == "primary", "_nursery"], "3", "4")
+    primary = df["_kind"] == "primary"
+    df.loc[primary, "StatutoryLowAge"] = np.where(df.loc[primary, "_nursery"], "3", "4")
     rp_rate = np.where(df["_kind"] == "primary", 0.15, 0.35)
     has_rp = mainstream & (rng.random(n) < rp_rate)
     rp_kind = rng.choice(["Resourced provision", "SEN unit", "Resourced provision and SEN unit"], size=n,
                          p=[0.6, 0.3, 0.1])
     df["TypeOfResourcedProvision (name)"] = np.where(has_rp, rp_kind, "Not applicable")
     df["_rp"] = has_rp
-    census_kinds = {"primary", "secondary", "special", "ap"}
-    df["_in_census"] = df["_in_la"] & df["_kind"].isin(census_kinds)
-    # every stage must have somewhere to go in the LA, even at tiny scales
+    df["_in_census"] = df["_in_la"] & df["_kind"].isin({"primary", "secondary", "special", "ap"})
     for kind in ("primary", "secondary"):
         sel = (df["_kind"] == kind) & df["_in_la"]
         if not (df.loc[sel, "_rp"]).any():
-            i = df.index[sel][0]
-            df.loc[i, ["_rp", "TypeOfResourcedProvision (name)"]] = [True, "Resourced provision"]
+            df.loc[df.index[sel][0], ["_rp", "TypeOfResourcedProvision (name)"]] = [True, "Resourced provision"]
     sel = (df["_kind"] == "primary") & df["_in_la"]
     if not df.loc[sel, "_nursery"].any():
-        i = df.index[sel][0]
-        df.loc[i, ["_nursery", "StatutoryLowAge"]] = [True, "3"]
+        df.loc[df.index[sel][0], ["_nursery", "StatutoryLowAge"]] = [True, "3"]
+
+
+def build(rng: np.random.Generator, scale: float, la_code: str, la_name: str) -> pd.DataFrame:
+    """The establishment table: GIAS columns (those of the raw-file spec are written) plus generator
+    columns `_kind`, `_in_la`, `_in_census`, `_nursery`, `_rp` (resourced provision / SEN unit
+    type) and `_size` (relative roll)."""
+    df = _chosen(rng, scale)
+    _identify(df, rng, la_code, la_name)
+    df["TypeOfEstablishment (name)"] = df["type"]
+    df["EstablishmentTypeGroup (name)"] = df["type"].map(_type_group)
+    df["EstablishmentStatus (name)"] = "Open"
+    df["PhaseOfEducation (name)"] = df["phase"]
+    df["StatutoryLowAge"] = df["low"].astype(str)
+    df["StatutoryHighAge"] = df["high"].astype(str)
+    _provision(df, rng)
     df["URN"] = df["URN"].astype(np.int64)
-    types = set(codelists.establishment_types()["gias_type"])
-    assert set(df["TypeOfEstablishment (name)"]) <= types, "establishment type outside the code list"
-    df["_size"] = rng.lognormal(0.0, 0.35, n)  # relative roll, for choosing schools
+    known: set[str] = set(codelists.establishment_types()["gias_type"])
+    if not set(df["TypeOfEstablishment (name)"]) <= known:
+        raise ValueError("establishment type outside the code list")
+    df["_size"] = rng.lognormal(0.0, 0.35, len(df))  # relative roll, for choosing schools
     df = df.drop(columns=["type", "phase", "low", "high", "word", "base", "i"])
     return df.sort_values("URN").reset_index(drop=True)

@@ -3,14 +3,16 @@ the files and the manifest. See the package docstring for the layout and convent
 from __future__ import annotations
 
 import json
-import sys
+import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from sendlib import codelists, spec
+from sendlib.errors import SendlibInputError
 from sendlib.readers import sha256
 from sendlib.synthetic import calibration, establishments, identities
 from sendlib.synthetic import defects as defects_mod
@@ -22,6 +24,8 @@ CENSUS_YEARS = list(range(2019, 2026))
 # independent random streams, so that changing one stage never shifts another's draws
 _STREAM = {"establishments": 1, "ehcp": 2, "people": 3, "pupils": 4, "pupil_people": 5, "population": 6,
            "defects": 99}
+
+logger = logging.getLogger(__name__)
 
 DEFINITIONS = {
     "ehcp_caseload": "active plans at the census date (active_plans rows), one per person; need = rank-1 "
@@ -46,11 +50,6 @@ DEFINITIONS = {
 
 def _rng(seed: int, stream: str) -> np.random.Generator:
     return np.random.default_rng([seed, _STREAM[stream]])
-
-
-def _progress(message: str, quiet: bool) -> None:
-    if not quiet:
-        print(message, file=sys.stderr, flush=True)
 
 
 def _people(sim: EhcpSimulation, rng: np.random.Generator, census: dict, estab: pd.DataFrame) -> pd.DataFrame:
@@ -103,21 +102,27 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
     df.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
 
 
-def generate(out_dir, seed: int = 7, defects: float = 0.0, scale: float = 1.0, quiet: bool = True) -> dict:
-    """Write the synthetic LA into `out_dir` (one folder per census year 2019-2025, defects.csv,
-    manifest.json) and return the manifest: seed, parameters, census dates, files with sha256
-    checksums, and each year's intended figures (counted on the clean data, before defects)."""
-    t0 = time.perf_counter()
+@dataclass
+class _Simulated:
+    """The simulated history of the synthetic LA, before it is cut into census years."""
+    estab: pd.DataFrame
+    sim: EhcpSimulation
+    people: pd.DataFrame
+    pupils: PupilSimulation
+    pupil_people: pd.DataFrame
+    ehcp_pupils: dict
+
+
+def _check(defects: float, scale: float) -> None:
     if scale <= 0:
-        from sendlib.errors import SendlibInputError
         raise SendlibInputError(f"--scale must be positive, got {scale}", hint="e.g. --scale 1")
     if not 0 <= defects < 0.5:
-        from sendlib.errors import SendlibInputError
         raise SendlibInputError(f"--defects must be a rate in [0, 0.5), got {defects}", hint="e.g. --defects 0.02")
-    out = Path(out_dir)
-    cal = calibration.load()
-    la = dict(cal["la"])
-    census = {y: identities.days(str(d.date())) for y, d in codelists.census_dates().items()}
+
+
+def _simulate(seed: int, scale: float, cal: dict, census: dict[int, int]) -> _Simulated:
+    """Establishments, the EHC plan lifecycle 2018-2025, persons and the pupil roll."""
+    la = cal["la"]
     estab = establishments.build(_rng(seed, "establishments"), scale, la["la_code"], la["name"])
     sim = EhcpSimulation(_rng(seed, "ehcp"), cal, scale, estab, census)
     sim.initial_stock(2018)
@@ -129,47 +134,69 @@ def generate(out_dir, seed: int = 7, defects: float = 0.0, scale: float = 1.0, q
     ehcp_pupils = {y: _ehcp_pupils(tables, people, census, census_urns, y) for y in CENSUS_YEARS}
     pupils = PupilSimulation(_rng(seed, "pupils"), cal, scale, estab, CENSUS_YEARS)
     pupils.run({y: len(v[0]) for y, v in ehcp_pupils.items()})
-    pupil_people = _pupil_people(pupils, _rng(seed, "pupil_people"))
-    _progress(f"demo-data: simulated {len(tables['plans']):,} plans and {len(pupil_people):,} pupils "
-              f"({time.perf_counter() - t0:.1f}s)", quiet)
-    builder = YearBuilder(seed, tables, people, sim.eth_codes, pupils, pupil_people, estab, census, cal, scale, la)
+    return _Simulated(estab, sim, people, pupils, _pupil_people(pupils, _rng(seed, "pupil_people")), ehcp_pupils)
+
+
+def _year_files(seed: int, world: _Simulated, cal: dict, census: dict[int, int],
+                scale: float) -> tuple[dict[str, pd.DataFrame], dict[str, dict]]:
+    """Every census year's files ('YYYY/name.csv' -> frame) and intended figures."""
+    builder = YearBuilder(seed, world.sim.tables(), world.people, world.sim.eth_codes, world.pupils,
+                          world.pupil_people, world.estab, census, cal, scale, dict(cal["la"]))
     pop_rng = _rng(seed, "population")
     files: dict[str, pd.DataFrame] = {}
     figures: dict[str, dict] = {}
     establishments_df = builder.establishments()
     for year in CENSUS_YEARS:
         modules, fig = builder.sen2(year)
-        sc, sc_fig = builder.school_census(year, *ehcp_pupils[year])
+        sc, sc_fig = builder.school_census(year, *world.ehcp_pupils[year])
         pop, pop_fig = builder.population(year, pop_rng)
         fig.update(sc_fig)
         fig["population_0_25"] = pop_fig["total"]
-        fig["ehcp_pupils_in_school_census"] = int(len(ehcp_pupils[year][0]))
+        fig["ehcp_pupils_in_school_census"] = int(len(world.ehcp_pupils[year][0]))
         for name, df in modules.items():
             files[f"{year}/{name}.csv"] = df
         files[f"{year}/school_census.csv"] = sc
         files[f"{year}/establishments.csv"] = establishments_df
         files[f"{year}/population.csv"] = pop
         figures[str(year)] = fig
-    if defects > 0:
-        dates = {str(y): census[y] for y in CENSUS_YEARS}
-        files, defect_list = defects_mod.inject(files, defects, _rng(seed, "defects"), dates)
-    else:
-        defect_list = pd.DataFrame(columns=defects_mod.DEFECT_COLUMNS)
+    return files, figures
+
+
+def _write(out: Path, files: dict[str, pd.DataFrame], figures: dict, defect_list: pd.DataFrame) -> list[dict]:
+    """Write every file of the raw-file spec and defects.csv; returns the manifest's file entries."""
     out.mkdir(parents=True, exist_ok=True)
     entries = []
     for year in CENSUS_YEARS:
         (out / str(year)).mkdir(exist_ok=True)
         for name in spec.files():
             rel = f"{year}/{name}.csv"
-            path = out / rel
-            write_csv(files[rel], path)
-            entries.append({"path": rel, "rows": int(len(files[rel])), "sha256": sha256(path)})
+            write_csv(files[rel], out / rel)
+            entries.append({"path": rel, "rows": int(len(files[rel])), "sha256": sha256(out / rel)})
         f = figures[str(year)]
-        _progress(f"demo-data: {year}: {f['ehcp_caseload']['total']:,} EHCPs, {f['sen_support']['total']:,} "
-                  f"SEN support, {f['pupils']['total']:,} pupils", quiet)
+        logger.info("demo-data: %s: %s EHCPs, %s SEN support, %s pupils", year, f"{f['ehcp_caseload']['total']:,}",
+                    f"{f['sen_support']['total']:,}", f"{f['pupils']['total']:,}")
     write_csv(defect_list, out / "defects.csv")
     entries.append({"path": "defects.csv", "rows": int(len(defect_list)), "sha256": sha256(out / "defects.csv")})
-    manifest = {
+    return entries
+
+
+# What the generator's codes mean (its manifest's "conventions")
+CONVENTIONS = {
+    "week20": "1 = exceptions to the 20-week limit apply (DfE SEN2 meaning); timeliness itself comes from the dates",
+    "requestoutcome": {"A": "assessment agreed", "N": "decided not to assess", "W": "withdrawn",
+                       "": "no decision by the census date"},
+    "assessmentoutcome": {"Y": "decided to issue a plan", "N": "decided not to issue",
+                          "": "assessment still running at the census date"},
+    "requestsource": {"1": "parent or carer", "2": "young person", "3": "education setting",
+                      "4": "health or social care", "5": "other"},
+    "reviewoutcome": {"1": "maintain the plan", "2": "amend the plan", "3": "cease the plan"},
+    "upnunknown": {"UN1": "early years, never at a state school", "UN5": "other (no UPN held by the LA)"},
+}
+
+
+def _manifest(seed: int, scale: float, defects: float, la: dict, census: dict[int, int], entries: list[dict],
+              defect_list: pd.DataFrame, figures: dict) -> dict:
+    return {
         "generator": "sendlib.synthetic",
         "seed": int(seed),
         "parameters": {"scale": float(scale), "defects": float(defects), "la_name": la["name"],
@@ -178,27 +205,40 @@ def generate(out_dir, seed: int = 7, defects: float = 0.0, scale: float = 1.0, q
         "census_years": CENSUS_YEARS,
         "census_dates": {str(y): str(np.datetime64(int(census[y]), "D")) for y in CENSUS_YEARS},
         "population_reference": "mid-year estimate of 30 June of the year before the census (column year = Y-1)",
-        "conventions": {
-            "week20": "1 = exceptions to the 20-week limit apply (DfE SEN2 meaning); timeliness itself comes from the dates",
-            "requestoutcome": {"A": "assessment agreed", "N": "decided not to assess", "W": "withdrawn",
-                               "": "no decision by the census date"},
-            "assessmentoutcome": {"Y": "decided to issue a plan", "N": "decided not to issue",
-                                  "": "assessment still running at the census date"},
-            "requestsource": {"1": "parent or carer", "2": "young person", "3": "education setting",
-                              "4": "health or social care", "5": "other"},
-            "reviewoutcome": {"1": "maintain the plan", "2": "amend the plan", "3": "cease the plan"},
-            "upnunknown": {"UN1": "early years, never at a state school", "UN5": "other (no UPN held by the LA)"},
-        },
+        "conventions": CONVENTIONS,
         "definitions": DEFINITIONS,
         "files": entries,
         "defects": {"rate": float(defects), "listed": int(len(defect_list)),
                     "by_kind": {k: int(v) for k, v in sorted(defect_list["kind"].value_counts().items())}},
         "years": figures,
     }
+
+
+def generate(out_dir, seed: int = 7, defects: float = 0.0, scale: float = 1.0) -> dict:
+    """Write the synthetic LA into `out_dir` (one folder per census year 2019-2025, defects.csv,
+    manifest.json) and return the manifest: seed, parameters, census dates, files with sha256
+    checksums, and each year's intended figures (counted on the clean data, before defects).
+    Progress goes to the ``sendlib.synthetic`` logger."""
+    t0 = time.perf_counter()
+    _check(defects, scale)
+    cal = calibration.load()
+    census = {y: identities.days(str(d.date())) for y, d in codelists.census_dates().items()}
+    world = _simulate(seed, scale, cal, census)
+    logger.info("demo-data: simulated %s plans and %s pupils (%.1fs)", f"{len(world.sim.tables()['plans']):,}",
+                f"{len(world.pupil_people):,}", time.perf_counter() - t0)
+    files, figures = _year_files(seed, world, cal, census, scale)
+    if defects > 0:
+        dates = {str(y): census[y] for y in CENSUS_YEARS}
+        files, defect_list = defects_mod.inject(files, defects, _rng(seed, "defects"), dates)
+    else:
+        defect_list = pd.DataFrame(columns=defects_mod.DEFECT_COLUMNS)
+    out = Path(out_dir)
+    entries = _write(out, files, figures, defect_list)
+    manifest = _manifest(seed, scale, defects, dict(cal["la"]), census, entries, defect_list, figures)
     text = json.dumps(manifest, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
     (out / "manifest.json").write_text(text, encoding="utf-8")
     last = figures[str(CENSUS_YEARS[-1])]
-    _progress(f"demo-data: wrote {len(entries)} files to {out} in {time.perf_counter() - t0:.1f}s "
-              f"(seed {seed}, scale {scale:g}, defects {defects:g}: {len(defect_list):,} listed; "
-              f"{last['ehcp_caseload']['total']:,} EHCPs in {CENSUS_YEARS[-1]})", quiet)
+    logger.info("demo-data: wrote %d files to %s in %.1fs (seed %s, scale %g, defects %g: %s listed; %s EHCPs in %s)",
+                len(entries), out, time.perf_counter() - t0, seed, scale, defects, f"{len(defect_list):,}",
+                f"{last['ehcp_caseload']['total']:,}", CENSUS_YEARS[-1])
     return manifest

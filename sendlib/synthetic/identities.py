@@ -1,42 +1,29 @@
 """Synthetic identities: names, UPNs, ULNs, postcodes and birth dates, drawn vectorised.
 
-Every value is made up. UPNs carry a valid DfE check letter and the made-up LA code of the
-synthetic LA; postcodes use the outward code 'ZX', which no real postcode area uses.
+Every value is made up (the names are listed in names.csv). UPNs carry a valid DfE check letter
+and the made-up LA code of the synthetic LA; postcodes use the outward code 'ZX', which no real
+postcode area uses.
 """
 from __future__ import annotations
+
+import csv
+from importlib import resources
 
 import numpy as np
 
 EPOCH = np.datetime64("1970-01-01", "D")
 
-SURNAMES = np.array([
-    "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel", "Robinson",
-    "Wright", "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall", "Thomas", "Clarke",
-    "Jackson", "Wood", "Harris", "Edwards", "Turner", "Martin", "Cooper", "Hill", "Ward", "Hughes",
-    "Moore", "Clark", "King", "Harrison", "Lewis", "Baker", "Lee", "Allen", "Morris", "Khan",
-    "Scott", "Watson", "Davis", "Parker", "James", "Bennett", "Young", "Phillips", "Richardson", "Mitchell",
-    "Bailey", "Carter", "Cook", "Singh", "Shaw", "Bell", "Collins", "Morgan", "Kelly", "Begum",
-    "Miller", "Cox", "Hussain", "Marshall", "Simpson", "Price", "Anderson", "Adams", "Wilkinson", "Ali",
-    "Ahmed", "Foster", "Ellis", "Murphy", "Chapman", "Mason", "Gray", "Richards", "Webb", "Griffiths",
-    "Kim", "Park", "Nowak", "Kowalski", "Okafor", "Mensah", "Silva", "Santos", "Chen", "Wang",
-    "Sivakumar", "Rahman", "Nguyen", "O'Brien", "Murray", "Stewart", "Reid", "Campbell", "Lopez", "Rossi",
-])
-FORENAMES_M = np.array([
-    "Oliver", "George", "Harry", "Jack", "Jacob", "Noah", "Charlie", "Muhammad", "Thomas", "Oscar",
-    "William", "James", "Henry", "Leo", "Alfie", "Joshua", "Freddie", "Archie", "Ethan", "Isaac",
-    "Alexander", "Joseph", "Edward", "Samuel", "Max", "Daniel", "Arthur", "Lucas", "Mohammed", "Logan",
-    "Theo", "Harrison", "Benjamin", "Mason", "Sebastian", "Finley", "Adam", "Dylan", "Zachary", "Riley",
-    "Teddy", "Theodore", "David", "Toby", "Jake", "Louie", "Elijah", "Reuben", "Arlo", "Hugo",
-    "Aarav", "Arjun", "Minjun", "Jun", "Kofi", "Tomasz", "Mateo", "Luca", "Omar", "Yusuf",
-])
-FORENAMES_F = np.array([
-    "Olivia", "Amelia", "Isla", "Ava", "Emily", "Isabella", "Mia", "Poppy", "Ella", "Lily",
-    "Evie", "Sophia", "Grace", "Sophie", "Freya", "Charlotte", "Daisy", "Ruby", "Alice", "Florence",
-    "Jessica", "Phoebe", "Matilda", "Chloe", "Sienna", "Harper", "Evelyn", "Millie", "Scarlett", "Layla",
-    "Erin", "Rosie", "Eva", "Maya", "Emma", "Hannah", "Zara", "Esme", "Imogen", "Willow",
-    "Aisha", "Fatima", "Maryam", "Priya", "Anika", "Seo-yeon", "Ji-woo", "Zuzanna", "Ama", "Chiara",
-    "Leah", "Niamh", "Lucy", "Holly", "Molly", "Heidi", "Iris", "Nancy", "Elsie", "Bella",
-])
+
+def _names(kind: str) -> np.ndarray:
+    """The made-up names of list `kind` (surname, forename_male, forename_female) in names.csv."""
+    with resources.files(__package__).joinpath("names.csv").open("r", encoding="utf-8") as fh:
+        return np.array([row["name"] for row in csv.DictReader(fh) if row["list"] == kind])
+
+
+SURNAMES = _names("surname")
+FORENAMES_M = _names("forename_male")
+FORENAMES_F = _names("forename_female")
+
 _UPN_LETTERS = np.array(list("ABCDEFGHJKLMNPQRTUVWXYZ"))
 _INWARD_LETTERS = np.array(list("ABDEFGHJLNPQRSTUWXYZ"))
 _SCRAMBLE = 387420489  # 3**18: coprime with 10**9, so serial -> serial * k mod 10**9 is a permutation

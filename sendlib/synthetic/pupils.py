@@ -9,6 +9,8 @@ Pupils with an EHC plan are not simulated here: they come from the EHCP simulati
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -23,6 +25,21 @@ EQIA_BANDS = ["0-4", "5-10", "11-15", "16+"]
 def eqia_band_of_ncy(ncy: np.ndarray) -> np.ndarray:
     """Index of the EqIA age band (0-4, 5-10, 11-15, 16+) of NCY (age = NCY + 5)."""
     return np.select([ncy < 0, ncy <= 5, ncy <= 10], [0, 1, 2], 3)
+
+
+_NCYS = np.arange(POOL_NCY_MIN, POOL_NCY_MAX + 1)
+
+
+@dataclass
+class _Roll:
+    """The pupils on roll in one census year: pupil index, school, SEN support and its need."""
+    pupil: np.ndarray
+    urn: np.ndarray
+    sen: np.ndarray
+    need: np.ndarray
+
+    def subset(self, keep: np.ndarray) -> _Roll:
+        return _Roll(self.pupil[keep], self.urn[keep], self.sen[keep], self.need[keep])
 
 
 class PupilSimulation:
@@ -86,47 +103,51 @@ class PupilSimulation:
     def run(self, ehcp_pupils: dict[int, int]) -> None:
         """Simulate every census year; `ehcp_pupils[year]` is the number of EHCP pupils in the LA's
         schools that year (they count in the SEN support rate's denominator)."""
-        rng = self.rng
-        ncys = np.arange(POOL_NCY_MIN, POOL_NCY_MAX + 1)
-        idx = urn = sen = need = None
+        roll: _Roll | None = None
         for i, year in enumerate(self.years):
-            target = self._targets(i)
-            if idx is None:
-                idx = self._join(np.repeat(ncys, target), year)
-                urn = self._school(ncy_at(self.dob[idx], year))
-                sen = np.zeros(len(idx), bool)
-                need = np.full(len(idx), -1, np.int16)
-            else:
-                ncy = ncy_at(self.dob[idx], year)
-                r = rng.random((len(idx), 3))
-                stay = (ncy <= POOL_NCY_MAX) & (r[:, 0] >= self.leave)
-                stay &= ~((ncy == 12) & (r[:, 1] >= self.stay6)) & ~((ncy == 7) & (r[:, 1] >= self.stay7))
-                idx, urn, sen, need, ncy, r = idx[stay], urn[stay], sen[stay], need[stay], ncy[stay], r[stay]
-                # new school at the move to secondary, for some at the start of Reception, and a few movers
-                moving = (ncy == 7) | ((ncy == 0) & (r[:, 2] < 0.15)) | (r[:, 2] > 0.98)
-                urn[moving] = self._school(ncy[moving])
-                # joiners / leavers to keep each school year at its roll
-                have = np.bincount(ncy - POOL_NCY_MIN, minlength=len(ncys))
-                extra_out = np.zeros(len(idx), bool)
-                prio = rng.random(len(idx))
-                for j, k in enumerate(ncys):
-                    if have[j] > target[j]:
-                        at = np.flatnonzero(ncy == k)
-                        extra_out[at[np.argsort(prio[at])[: have[j] - target[j]]]] = True
-                idx, urn, sen, need = idx[~extra_out], urn[~extra_out], sen[~extra_out], need[~extra_out]
-                new_ncy = np.repeat(ncys, np.clip(target - have, 0, None))
-                new = self._join(new_ncy, year)
-                idx = np.concatenate([idx, new])
-                urn = np.concatenate([urn, self._school(new_ncy)])
-                sen = np.concatenate([sen, np.zeros(len(new), bool)])
-                need = np.concatenate([need, np.full(len(new), -1, np.int16)])
-                # most keep SEN support from one year to the next
-                drop = sen & (rng.random(len(idx)) < 0.2)
-                sen[drop], need[drop] = False, -1
-            sen, need = self._top_up_sen_support(year, idx, sen, need, ehcp_pupils.get(year, 0))
-            order = np.argsort(idx, kind="stable")
-            idx, urn, sen, need = idx[order], urn[order], sen[order], need[order]
-            self.snapshots[year] = {"pupil": idx.copy(), "urn": urn.copy(), "sen": sen.copy(), "need": need.copy()}
+            roll = self._first_roll(year, self._targets(i)) if roll is None else self._next_roll(roll, year, i)
+            roll.sen, roll.need = self._top_up_sen_support(year, roll.pupil, roll.sen, roll.need,
+                                                           ehcp_pupils.get(year, 0))
+            order = np.argsort(roll.pupil, kind="stable")
+            roll = _Roll(roll.pupil[order], roll.urn[order], roll.sen[order], roll.need[order])
+            self.snapshots[year] = {"pupil": roll.pupil.copy(), "urn": roll.urn.copy(), "sen": roll.sen.copy(),
+                                    "need": roll.need.copy()}
+
+    def _first_roll(self, year: int, target: np.ndarray) -> _Roll:
+        idx = self._join(np.repeat(_NCYS, target), year)
+        return _Roll(idx, self._school(ncy_at(self.dob[idx], year)), np.zeros(len(idx), bool),
+                     np.full(len(idx), -1, np.int16))
+
+    def _next_roll(self, roll: _Roll, year: int, i: int) -> _Roll:
+        """Last year's roll a year on: leavers go, some change school, joiners keep each school year
+        at its target, and a fifth of SEN support pupils no longer need it."""
+        rng, target = self.rng, self._targets(i)
+        ncy = ncy_at(self.dob[roll.pupil], year)
+        r = rng.random((len(roll.pupil), 3))
+        stay = (ncy <= POOL_NCY_MAX) & (r[:, 0] >= self.leave)
+        stay &= ~((ncy == 12) & (r[:, 1] >= self.stay6)) & ~((ncy == 7) & (r[:, 1] >= self.stay7))
+        roll, ncy, r = roll.subset(stay), ncy[stay], r[stay]
+        # new school at the move to secondary, for some at the start of Reception, and a few movers
+        moving = (ncy == 7) | ((ncy == 0) & (r[:, 2] < 0.15)) | (r[:, 2] > 0.98)
+        roll.urn[moving] = self._school(ncy[moving])
+        # joiners / leavers to keep each school year at its roll
+        have = np.bincount(ncy - POOL_NCY_MIN, minlength=len(_NCYS))
+        extra_out = np.zeros(len(roll.pupil), bool)
+        prio = rng.random(len(roll.pupil))
+        for j, k in enumerate(_NCYS):
+            if have[j] > target[j]:
+                at = np.flatnonzero(ncy == k)
+                extra_out[at[np.argsort(prio[at])[: have[j] - target[j]]]] = True
+        roll = roll.subset(~extra_out)
+        new_ncy = np.repeat(_NCYS, np.clip(target - have, 0, None))
+        new = self._join(new_ncy, year)
+        roll = _Roll(np.concatenate([roll.pupil, new]), np.concatenate([roll.urn, self._school(new_ncy)]),
+                     np.concatenate([roll.sen, np.zeros(len(new), bool)]),
+                     np.concatenate([roll.need, np.full(len(new), -1, np.int16)]))
+        # most keep SEN support from one year to the next
+        drop = roll.sen & (rng.random(len(roll.pupil)) < 0.2)
+        roll.sen[drop], roll.need[drop] = False, -1
+        return roll
 
     def _top_up_sen_support(self, year, idx, sen, need, ehcp_pupils):
         rng = self.rng

@@ -9,6 +9,9 @@ their assessments; and every person referenced.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -38,6 +41,29 @@ def _opt_date(day_numbers, show) -> np.ndarray:
     return iso(np.where(show, d, 0), ~np.asarray(show, bool))
 
 
+@dataclass
+class _Return:
+    """The rows of the simulated tables that the return of one census year holds."""
+    year: int
+    c: int  # census day
+    w0: int  # first and last day of the activity year
+    w1: int
+    active: np.ndarray  # masks on the plans
+    issued: np.ndarray
+    ceased: np.ndarray
+    req_rows: np.ndarray  # rows of the requests table in the return
+    Rf: pd.DataFrame
+    decided: np.ndarray  # requests decided by the census date
+    Af: pd.DataFrame  # assessments of agreed requests
+    Pa: pd.DataFrame  # plans active at the census date
+    spells_now: pd.DataFrame  # their current placements
+
+    @property
+    def done(self) -> np.ndarray:
+        """Assessments whose outcome was known by the census date."""
+        return self.Af["outcome_date"].to_numpy() <= self.c
+
+
 class YearBuilder:
     """Builds the files and intended figures of each census year from the simulated tables."""
 
@@ -63,41 +89,56 @@ class YearBuilder:
     # ---- SEN2 ----------------------------------------------------------------------------------
     def sen2(self, year: int) -> tuple[dict[str, pd.DataFrame], dict]:
         """The eight SEN2 modules of census `year` and the intended EHCP figures."""
+        r = self._return(year)
+        out = {"requests": self._requests(r), "assessment": self._assessments(r)}
+        out["named_plan"], out["plan_detail"] = self._named_plans(r)
+        out["active_plans"], reviewed_in_time = self._active_plans(r)
+        out["placement_detail"] = self._placements(r.spells_now, "placementdetailtableid", "activeplanstableid")
+        out["sen_need"] = self._needs(r.Pa)
+        out["person"] = self._persons(np.unique(r.Rf["person"].to_numpy()), year)  # everyone referenced
+        return {name: as_declared(df, name) for name, df in out.items()}, self._sen2_figures(r, reviewed_in_time)
+
+    def _return(self, year: int) -> _Return:
+        """What the return of census `year` holds: active plans, plans issued or ceased in the
+        activity year, their requests (and those received in the year) and decided assessments."""
         c = self.census[year]
         w0, w1 = days(f"{year - 1}-01-01"), days(f"{year - 1}-12-31")
         P, R, A, S = self.t["plans"], self.t["requests"], self.t["assessments"], self.t["spells"]
-        rng = np.random.default_rng([self.seed, 7, year])  # reviews: own stream, stable per year
         start, cease = P["start"].to_numpy(), P["cease"].to_numpy()
         active = (start <= c) & (cease > c)
         issued = (start >= w0) & (start <= w1)
         ceased = (cease >= w0) & (cease <= w1)
-        named = issued | ceased
         req_rows = np.union1d(np.flatnonzero((R["received"] >= w0) & (R["received"] <= w1)),
-                              P["request"].to_numpy()[active | named])
+                              P["request"].to_numpy()[active | issued | ceased])
         Rf = R.iloc[req_rows]
         decided = Rf["outcome_date"].to_numpy() <= c
         a_rows = Rf["assessment"].to_numpy()
         a_rows = a_rows[(a_rows >= 0) & decided & (Rf["outcome"].to_numpy() == 1)]
-        Af = A.iloc[np.sort(a_rows)]
-        people = self.people
-        out = {}
-        # requests
-        out["requests"] = pd.DataFrame({
+        spells_now = S[np.isin(S["plan"].to_numpy(), np.flatnonzero(active))
+                       & (S["entry"].to_numpy() <= c) & (S["leaving"].to_numpy() > c)]
+        return _Return(year, c, w0, w1, active, issued, ceased, req_rows, Rf, decided, A.iloc[np.sort(a_rows)],
+                       P[active], spells_now)
+
+    def _requests(self, r: _Return) -> pd.DataFrame:
+        Rf = r.Rf
+        return pd.DataFrame({
             "requeststableid": _s(Rf["request_id"]),
-            "persontableid": _s(people["person_id"].to_numpy()[Rf["person"].to_numpy()]),
+            "persontableid": _s(self.people["person_id"].to_numpy()[Rf["person"].to_numpy()]),
             "receiveddate": iso(Rf["received"].to_numpy()),
             "requestsource": _s(Rf["source"]),
             "rya": "0",
-            "requestoutcomedate": _opt_date(Rf["outcome_date"], decided),
-            "requestoutcome": np.where(decided, np.array(REQUEST_OUTCOMES, object)[Rf["outcome"].to_numpy()], ""),
+            "requestoutcomedate": _opt_date(Rf["outcome_date"], r.decided),
+            "requestoutcome": np.where(r.decided, np.array(REQUEST_OUTCOMES, object)[Rf["outcome"].to_numpy()], ""),
             "requestmediation": _s(Rf["mediation"]),
             "requesttribunal": _s(Rf["tribunal"]),
             "exported": "0",
         })
-        done = Af["outcome_date"].to_numpy() <= c
-        out["assessment"] = pd.DataFrame({
+
+    def _assessments(self, r: _Return) -> pd.DataFrame:
+        Af, done = r.Af, r.done
+        return pd.DataFrame({
             "assessmenttableid": _s(Af["assessment_id"]),
-            "requeststableid": _s(R["request_id"].to_numpy()[Af["request"].to_numpy()]),
+            "requeststableid": _s(self.t["requests"]["request_id"].to_numpy()[Af["request"].to_numpy()]),
             "assessmentoutcome": np.where(done, np.array(ASSESSMENT_OUTCOMES, object)[Af["outcome"].to_numpy()], ""),
             "assessmentoutcomedate": _opt_date(Af["outcome_date"], done),
             "assessmentmediation": _s(Af["mediation"]),
@@ -106,15 +147,18 @@ class YearBuilder:
             "othertribunal": _s(Af["other_tribunal"]),
             "week20": np.where(done, _s(Af["exception"]), ""),  # 1 = exceptions to the 20-week limit apply
         })
-        # named plans and the placements they name
-        Pn = P[named]
-        first = Pn.index.isin(np.flatnonzero(issued))
-        a_of = R["assessment"].to_numpy()[Pn["request"].to_numpy()]
+
+    def _named_plans(self, r: _Return) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """named_plan (plans issued or ceased in the activity year) and plan_detail (the placement
+        named at issue, or the last one for plans that only ceased)."""
+        P, R, A, S = self.t["plans"], self.t["requests"], self.t["assessments"], self.t["spells"]
+        Pn = P[r.issued | r.ceased]
+        first = Pn.index.isin(np.flatnonzero(r.issued))
         spell_at_issue = Pn["first1"].to_numpy()
-        shown_cease = (Pn["cease"].to_numpy() <= w1)
-        out["named_plan"] = pd.DataFrame({
+        shown_cease = Pn["cease"].to_numpy() <= r.w1
+        named_plan = pd.DataFrame({
             "namedplantableid": _s(Pn["plan_id"]),
-            "assessmenttableid": _s(A["assessment_id"].to_numpy()[a_of]),
+            "assessmenttableid": _s(A["assessment_id"].to_numpy()[R["assessment"].to_numpy()[Pn["request"]]]),
             "startdate": iso(Pn["start"].to_numpy()),
             "planres": _s(S["res"].to_numpy()[spell_at_issue]),
             "planwbp": _s(S["wbp"].to_numpy()[spell_at_issue]),
@@ -122,35 +166,33 @@ class YearBuilder:
             "ceasedate": _opt_date(Pn["cease"], shown_cease),
             "ceasereason": np.where(shown_cease, _s(Pn["reason"]), ""),
         })
-        plan_row = {r: i for i, r in enumerate(Pn.index)}
         s_first = np.concatenate([Pn["first1"].to_numpy()[first], Pn["first2"].to_numpy()[first]])
         s_first = s_first[s_first >= 0]
-        ceased_only = Pn.index[~first]
-        s_last = np.flatnonzero(np.isin(S["plan"].to_numpy(), ceased_only)
+        s_last = np.flatnonzero(np.isin(S["plan"].to_numpy(), Pn.index[~first])
                                 & (S["leaving"].to_numpy() == P["cease"].to_numpy()[S["plan"].to_numpy()]))
-        Sn = S.iloc[np.sort(np.concatenate([s_first, s_last]))]
-        out["plan_detail"] = self._placements(Sn, "plandetailtableid", "namedplantableid", P)
-        del plan_row
-        # active plans
-        Pa = P[active]
-        n = len(Pa)
+        named_spells = S.iloc[np.sort(np.concatenate([s_first, s_last]))]
+        return named_plan, self._placements(named_spells, "plandetailtableid", "namedplantableid")
+
+    def _active_plans(self, r: _Return) -> tuple[pd.DataFrame, np.ndarray]:
+        """active_plans with their review and phase-transfer dates, and whether each plan was
+        reviewed within 12 months (from the year's own random stream, stable per year)."""
+        rng = np.random.default_rng([self.seed, 7, r.year])
+        Pa, c, n = r.Pa, r.c, len(r.Pa)
         due = (c - Pa["start"].to_numpy()) > 365
-        p_rev = _by_year(self.cal["ehcp"]["reviews_within_12_months"]["by_year"], year)
-        on_time = due & (rng.random(n) < p_rev)
+        on_time = due & (rng.random(n) < _by_year(self.cal["ehcp"]["reviews_within_12_months"]["by_year"], r.year))
         last = np.where(on_time, c - uniform_days(rng, 1, 364, n), c - uniform_days(rng, 366, 720, n))
         has_review = on_time | (due & (last >= Pa["start"].to_numpy() + 300))  # overdue: some never reviewed
         meeting = np.maximum(last - uniform_days(rng, 5, 28, n), Pa["start"].to_numpy())
         outcome = rng.choice(np.array(["1", "2", "3"], object), size=n, p=[0.6, 0.37, 0.03])
         draft = meeting + uniform_days(rng, 14, 42, n)
-        dob = people["dob"].to_numpy()[Pa["person"].to_numpy()]
-        ncy = ncy_at(dob, year)
+        ncy = ncy_at(self.people["dob"].to_numpy()[Pa["person"].to_numpy()], r.year)
         due_day = np.select([np.isin(ncy, [-1, 6]), ncy == 11],
-                            [days(f"{year}-02-15"), days(f"{year}-03-31")], 0)
+                            [days(f"{r.year}-02-15"), days(f"{r.year}-03-31")], 0)
         final = due_day - uniform_days(rng, 1, 60, n)
         final_shown = (due_day > 0) & (final <= c) & (rng.random(n) < 0.3)
-        out["active_plans"] = pd.DataFrame({
+        active_plans = pd.DataFrame({
             "activeplanstableid": _s(Pa["plan_id"]),
-            "requeststableid": _s(R["request_id"].to_numpy()[Pa["request"].to_numpy()]),
+            "requeststableid": _s(self.t["requests"]["request_id"].to_numpy()[Pa["request"].to_numpy()]),
             "transferla": "",
             "reviewmeeting": _opt_date(meeting, has_review),
             "reviewoutcome": np.where(has_review, outcome, ""),
@@ -159,59 +201,62 @@ class YearBuilder:
             "phasetransferfinaldate": _opt_date(final, final_shown),
             "lastreview": _opt_date(last, has_review),
         })
-        Sa = S[np.isin(S["plan"].to_numpy(), np.flatnonzero(active))
-               & (S["entry"].to_numpy() <= c) & (S["leaving"].to_numpy() > c)]
-        out["placement_detail"] = self._placements(Sa, "placementdetailtableid", "activeplanstableid", P)
-        need1 = pd.DataFrame({"senneedtableid": Pa["need1_id"].to_numpy(), "activeplanstableid": Pa["plan_id"].to_numpy(),
+        return active_plans, has_review & (c - last <= 365)
+
+    @staticmethod
+    def _needs(Pa: pd.DataFrame) -> pd.DataFrame:
+        """sen_need: the rank-1 need of each active plan and, for some, a rank-2 need."""
+        need1 = pd.DataFrame({"senneedtableid": Pa["need1_id"].to_numpy(),
+                              "activeplanstableid": Pa["plan_id"].to_numpy(),
                               "sentype": np.array(NEEDS, object)[Pa["need1"].to_numpy()], "sentyperank": 1})
         has2 = Pa["need2"].to_numpy() >= 0
         need2 = pd.DataFrame({"senneedtableid": Pa["need2_id"].to_numpy()[has2],
                               "activeplanstableid": Pa["plan_id"].to_numpy()[has2],
                               "sentype": np.array(NEEDS, object)[Pa["need2"].to_numpy()[has2]], "sentyperank": 2})
         need = pd.concat([need1, need2]).sort_values("senneedtableid")
-        out["sen_need"] = pd.DataFrame({k: _s(v) if k != "sentype" else v.to_numpy() for k, v in need.items()})
-        # persons referenced by any module
-        person_rows = np.unique(Rf["person"].to_numpy())
-        out["person"] = self._persons(person_rows, year)
-        for name in out:
-            out[name] = as_declared(out[name], name)
-        # intended figures of the caseload (rank-1 placement, rank-1 need)
-        S1 = Sa[Sa["rank"] == 1].set_index("plan")
-        s1 = S1.loc[np.flatnonzero(active)]
+        return pd.DataFrame({k: _s(v) if k != "sentype" else v.to_numpy() for k, v in need.items()})
+
+    def _sen2_figures(self, r: _Return, reviewed_in_time: np.ndarray) -> dict:
+        """The intended figures of the return: the caseload's breakdowns (rank-1 placement and need)
+        and the year's events."""
+        P, R, A, Pa, Rf, Af = self.t["plans"], self.t["requests"], self.t["assessments"], r.Pa, r.Rf, r.Af
+        s1 = r.spells_now[r.spells_now["rank"] == 1].set_index("plan").loc[np.flatnonzero(r.active)]
         p_dfe, p_king = self._placement_groups(s1)
-        eth_rec = self._recorded_ethnicity(Pa["person"].to_numpy(), year)
-        figures = {
-            "ehcp_caseload": _breakdowns(
-                need=np.array(NEEDS, object)[Pa["need1"].to_numpy()], need_codes=EHCP_NEEDS_ALL,
-                sex=np.array(SEXES, object)[people["sex"].to_numpy()[Pa["person"].to_numpy()]],
-                dob=dob, census_date=c, eth=eth_rec, eth_dfe=self.eth_dfe, eth_kingston=self.eth_kingston,
-                placement_dfe=p_dfe, placement_kingston=p_king),
-        }
-        week20 = A["week20"].to_numpy()[R["assessment"].to_numpy()[P["request"].to_numpy()[issued]]]
-        received_in = (Rf["received"].to_numpy() >= w0) & (Rf["received"].to_numpy() <= w1)
-        a_req_received = np.isin(Af["request"].to_numpy(), req_rows[received_in])
-        reviewed_in_time = has_review & (c - last <= 365)
-        reasons = Pn["reason"].to_numpy()[shown_cease]
+        figures: dict[str, Any] = {"ehcp_caseload": _breakdowns(
+            need=np.array(NEEDS, object)[Pa["need1"].to_numpy()], need_codes=EHCP_NEEDS_ALL,
+            sex=np.array(SEXES, object)[self.people["sex"].to_numpy()[Pa["person"].to_numpy()]],
+            dob=self.people["dob"].to_numpy()[Pa["person"].to_numpy()], census_date=r.c,
+            eth=self._recorded_ethnicity(Pa["person"].to_numpy(), r.year), eth_dfe=self.eth_dfe,
+            eth_kingston=self.eth_kingston, placement_dfe=p_dfe, placement_kingston=p_king)}
+        week20 = A["week20"].to_numpy()[R["assessment"].to_numpy()[P["request"].to_numpy()[r.issued]]]
+        received_in = (Rf["received"].to_numpy() >= r.w0) & (Rf["received"].to_numpy() <= r.w1)
+        a_req_received = np.isin(Af["request"].to_numpy(), r.req_rows[received_in])
+        shown_cease = r.ceased & (P["cease"].to_numpy() <= r.w1)
+        reasons = P["reason"].to_numpy()[shown_cease]
+        due = (r.c - Pa["start"].to_numpy()) > 365
         figures.update({
-            "new_plans": int(issued.sum()),
+            "new_plans": int(r.issued.sum()),
             "new_plans_within_20_weeks": int(week20.sum()),
-            "ceased_plans": {"total": int(ceased.sum()),
-                             "by_reason": {str(r): int((reasons == r).sum()) for r in range(1, 10)}},
+            "ceased_plans": {"total": int(r.ceased.sum()),
+                             "by_reason": {str(k): int((reasons == k).sum()) for k in range(1, 10)}},
             "requests": int(received_in.sum()),
             "assessments": int(a_req_received.sum()),
-            "assessments_completed": int((a_req_received & done).sum()),
-            "assessments_within_20_weeks": int((a_req_received & done & (Af["week20"].to_numpy() == 1)).sum()),
+            "assessments_completed": int((a_req_received & r.done).sum()),
+            "assessments_within_20_weeks": int((a_req_received & r.done & (Af["week20"].to_numpy() == 1)).sum()),
             "tribunals": int(Rf["tribunal"].to_numpy()[received_in].sum()
                              + Af["tribunal"].to_numpy()[a_req_received].sum()),
             "annual_reviews": {"due": int(due.sum()), "within_12_months": int(reviewed_in_time.sum())},
         })
-        return out, figures
+        return figures
 
-    def _placements(self, Sx: pd.DataFrame, key: str, link: str, P: pd.DataFrame) -> pd.DataFrame:
+    def _placements(self, Sx: pd.DataFrame, key: str, link: str) -> pd.DataFrame:
+        """placement_detail or plan_detail rows of the spells `Sx` (`key`: their id column, `link`: the plan's)."""
+        P = self.t["plans"]
         urn = Sx["urn"].to_numpy()
         setting = Sx["setting"].to_numpy()
         kind = self.urn_kind.reindex(urn).to_numpy()
-        ukprn = np.where(np.isin(kind, ["college", "post16_special"]), np.char.add("10", urn.astype(str)).astype(object), "")
+        ukprn = np.where(np.isin(kind, ["college", "post16_special"]),
+                         np.char.add("10", urn.astype(str)).astype(object), "")
         set_code = np.where(setting >= 0, np.array(SETTINGS + [""], object)[setting], "")
         df = pd.DataFrame({
             key: _s(Sx["spell_id"]),
@@ -233,8 +278,9 @@ class YearBuilder:
     def _placement_groups(self, s1: pd.DataFrame):
         urn = s1["urn"].to_numpy()
         setting = s1["setting"].to_numpy()
-        dfe = np.where(urn > 0, self.urn_dfe.reindex(urn).to_numpy(), self.setting_dfe[np.clip(setting, 0, None)])
-        king = np.where(urn > 0, self.urn_kingston.reindex(urn).to_numpy(), self.setting_kingston[np.clip(setting, 0, None)])
+        s = np.clip(setting, 0, None)
+        dfe = np.where(urn > 0, self.urn_dfe.reindex(urn).to_numpy(), self.setting_dfe[s])
+        king = np.where(urn > 0, self.urn_kingston.reindex(urn).to_numpy(), self.setting_kingston[s])
         rp = (s1["rp"].to_numpy() == 1) | (s1["unit"].to_numpy() == 1)
         king = np.where((king == "Mainstream") & rp, "Resourced provision in mainstream", king)
         return dfe.astype(object), king.astype(object)
@@ -263,7 +309,8 @@ class YearBuilder:
         })
 
     # ---- school census -------------------------------------------------------------------------
-    def school_census(self, year: int, sen2_active_persons: np.ndarray, spells_now: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    def school_census(self, year: int, sen2_active_persons: np.ndarray,
+                      spells_now: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
         """The school census extract (pool pupils plus EHCP pupils at the LA's schools) and its figures."""
         c = self.census[year]
         snap = self.pupils.snapshots[year]
@@ -374,7 +421,8 @@ def _breakdowns(need, need_codes, sex, dob, census_date, eth, eth_dfe, eth_kings
         "by_ethnicity_group_dfe": _count(np.array([eth_dfe.get(e, "Unknown") for e in eth], object),
                                          ["White", "Mixed", "Asian", "Black", "Any other ethnic group", "Unknown"]),
         "by_ethnicity_group_kingston": _count(np.array([eth_kingston.get(e, "Unknown") for e in eth], object),
-                                              ["White", "Mixed", "Asian", "Black", "Chinese", "Any other ethnic group", "Unknown"]),
+                                              ["White", "Mixed", "Asian", "Black", "Chinese", "Any other ethnic group",
+                                               "Unknown"]),
         "by_ethnicity_code": {c: int((eth == c).sum()) for c in sorted(set(eth)) if c},
         "ethnicity_not_recorded": int((eth == "").sum()),
     }
