@@ -9,9 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sendlib import ages, codelists
+from sendlib import ages, codelists, spec
 from sendlib.cli import main as cli_main
-from sendlib import spec
 from sendlib.spec import columns
 from sendlib.synthetic import calibration, generate
 
@@ -178,7 +177,8 @@ def test_intended_figures_are_the_counts_of_the_clean_files(clean, year):
     caseload["persontableid"] = requests.loc[caseload["requeststableid"], "persontableid"].to_numpy()
     pc = person.loc[caseload["persontableid"]]
     assert len(caseload) == f["ehcp_caseload"]["total"] == len(active)
-    assert caseload["sentype"].value_counts().to_dict() == {k: v for k, v in f["ehcp_caseload"]["by_primary_need"].items() if v}
+    needs = f["ehcp_caseload"]["by_primary_need"]
+    assert caseload["sentype"].value_counts().to_dict() == {k: v for k, v in needs.items() if v}
     assert pc["sex"].value_counts().to_dict() == {k: v for k, v in f["ehcp_caseload"]["by_sex"].items() if v}
     age = ages.age_at_31_august(pd.to_datetime(pc["personbirthdate"]), census)
     band = ages.dfe_age_band(age).astype(str).value_counts().to_dict()
@@ -342,12 +342,13 @@ def test_every_injected_defect_is_listed_and_present(clean, defective):
             found = {(int(numbers[kept][r]), good.columns[c]) for r, c in zip(rows, cols)}
             cells = mine[~mine_rows]
             listed = {(int(r), c) for r, c in zip(cells["row_number"], cells["column"])}
-            assert found == listed, f"{rel}: unlisted {sorted(found - listed)[:5]}, not present {sorted(listed - found)[:5]}"
+            assert found == listed, (rel, "unlisted", sorted(found - listed)[:5], "absent", sorted(listed - found)[:5])
             for r, c, v in zip(cells["row_number"], cells["column"], cells["value"]):
                 assert bad.iloc[int(r) - 1][c] == v
             key = KEYS.get(name)
             if key:
-                assert (bad.iloc[mine["row_number"].astype(int) - 1][key].to_numpy() == mine["row_key"].to_numpy()).all()
+                keys = bad.iloc[mine["row_number"].astype(int) - 1][key].to_numpy()
+                assert (keys == mine["row_key"].to_numpy()).all()
             else:
                 assert (mine["row_key"] == mine["row_number"]).all()
             checked += len(mine)

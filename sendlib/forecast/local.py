@@ -9,10 +9,9 @@ config, or a data problem in the extract).
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
+from sendlib import cohorts
 from sendlib.errors import SendlibInputError
 
 TOLERANCE = 0.05       # local and DfE counts for the same January may differ by this share
@@ -22,12 +21,8 @@ MIN_YEARS_AHEAD = 5    # the forecast runs at least this many years past the LA'
 def local_counts(processed_dir) -> pd.Series:
     """EHC plans at each census in the cycle's cleaned data: index census year, the number of
     people on the caseload (empty when nothing is cleaned yet)."""
-    counts = {}
-    root = Path(processed_dir)
-    for d in sorted(root.iterdir()) if root.is_dir() else []:
-        path = d / "ehcp_caseload.parquet"
-        if d.is_dir() and d.name.isdigit() and path.exists():
-            counts[int(d.name)] = int(pd.read_parquet(path, columns=["person_id"])["person_id"].nunique())
+    counts = {year: int(cohorts.load(d, ["ehcp_caseload"])["ehcp_caseload"]["person_id"].nunique())
+              for year, d in cohorts.census_years(processed_dir, containing="ehcp_caseload.parquet").items()}
     return pd.Series(counts, dtype="int64", name="local").rename_axis("year")
 
 
