@@ -25,6 +25,11 @@ DFE_DIR = ROOT / "data" / "external"
 # The tests see the bundled DfE series only, never a release some user fetched into their cache
 # (the kernels of executed notebooks inherit this too).
 os.environ["SENDLIB_CACHE"] = tempfile.mkdtemp(prefix="sendlib-test-cache-")
+# Extracts a test writes by hand are real data to the cleaner (only the generator's, proved by its
+# manifest and cleaned with `synthetic=True`, get the published key): they are pseudonymised with
+# this key, known to everyone and so only for tests. A developer's own key never reaches a test.
+TEST_KEY = "0123456789abcdef" * 4  # 256 bits of hex to the strength check
+os.environ["SENDLIB_PSEUDONYM_KEY"] = TEST_KEY
 DFE_2022 = DFE_DIR / "education-health-and-care-plans_2022.zip"
 DFE_2025 = DFE_DIR / "education-health-and-care-plans_2025_to_202223.zip"
 

@@ -46,7 +46,7 @@ def test_clean_writes_every_table_and_report(raw, tmp_path, capsys):
                                               "rows_set_unknown": 0, "rows_rejected": 0}
     assert summary["unknown_share"]["ehcp_caseload"]["ethnicity"] == 0.5  # blank and REFU
     meta = json.loads((out / "metadata.json").read_text())
-    assert meta["census_year"] == 2025 and meta["synthetic"] is True
+    assert meta["census_year"] == 2025 and meta["synthetic"] is False  # hand-made: real data to the cleaner
     sha = hashlib.sha256((raw / "person.csv").read_bytes()).hexdigest()
     assert meta["inputs"]["person.csv"]["sha256"] == sha
     assert meta["tables"]["ehcp_caseload"] == 4
@@ -232,10 +232,10 @@ def test_key_required_for_real_data(tmp_path, monkeypatch):
     monkeypatch.delenv(pseudonymise.ENV_VAR, raising=False)
     with pytest.raises(SendlibInputError, match="no pseudonymisation key"):
         cleaning.clean(raw, None, CENSUS, key_file=tmp_path / "nokey")
-    monkeypatch.setenv(pseudonymise.ENV_VAR, "a-secret")
+    monkeypatch.setenv(pseudonymise.ENV_VAR, "a-secret-of-more-than-128-bits")
     a = cleaning.clean(raw, None, CENSUS).tables["persons"]["person_id"]
     monkeypatch.delenv(pseudonymise.ENV_VAR)
-    (tmp_path / "key").write_text("another-secret\n")
+    (tmp_path / "key").write_text("another-secret-of-128-bits-or-more\n")
     b = cleaning.clean(raw, None, CENSUS, key_file=tmp_path / "key").tables["persons"]["person_id"]
     assert set(a).isdisjoint(set(b))  # a different key gives different ids
 

@@ -14,7 +14,7 @@ from sendlib import cleaning, cohorts
 
 
 def _clean_year(root, year, manifest, out=None):
-    return cleaning.clean(root / str(year), out, manifest["census_dates"][str(year)])
+    return cleaning.clean(root / str(year), out, manifest["census_dates"][str(year)], synthetic=True)
 
 
 @pytest.fixture(scope="module")

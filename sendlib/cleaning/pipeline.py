@@ -34,9 +34,12 @@ class CleanResult:
 
 
 def clean(raw_dir, out_dir=None, census_date=None, *, la_code=None, la_name=None, key_file=None,
-          synthetic: bool | None = None) -> CleanResult:
+          synthetic: bool = False) -> CleanResult:
     """Clean one census year's raw extracts in `raw_dir`, writing to `out_dir` (if given).
 
+    `synthetic=True` says the extracts are the generator's: its manifest must prove it (see
+    :func:`sendlib.pseudonymise.key_for`), and then the published key and the manifest's conventions
+    are used; otherwise a secret key is needed and no manifest nearby is read.
     Returns a :class:`CleanResult` (tables, quality report, summary, metadata). Raises
     SendlibInputError when the inputs cannot be used. Progress goes to the ``sendlib.cleaning`` logger.
     """
@@ -44,11 +47,8 @@ def clean(raw_dir, out_dir=None, census_date=None, *, la_code=None, la_name=None
     raw_dir, census = _arguments(raw_dir, census_date)
     if out_dir is not None:  # before any work: a folder that cannot be written is a one-line error now
         staging.require_writable(out_dir, "output folder", {"raw data folder": raw_dir})
-    manifest = _read_manifest(raw_dir)
-    if synthetic is None:  # the generator's manifest names it; a hand-made one may say "synthetic": true
-        generator = str(manifest.get("generator", ""))
-        synthetic = bool(manifest.get("synthetic")) or generator.startswith("sendlib.synthetic")
-    key = pseudonymise.load_key(key_file, synthetic=synthetic)
+    key = pseudonymise.key_for(raw_dir, key_file, synthetic=synthetic)
+    manifest = _read_manifest(raw_dir) if synthetic else {}
     step(f"reading extracts in {raw_dir}")
     files = readers.read_all(raw_dir)
     step("read " + ", ".join(f"{f.label} {len(f.frame):,}" for f in files.values()))

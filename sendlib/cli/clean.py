@@ -19,6 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--la-name", help="the LA's name (recorded in metadata.json)")
     parser.add_argument("--key-file", help=f"pseudonymisation key file (default {pseudonymise.DEFAULT_KEY_FILE}; "
                                            f"or set {pseudonymise.ENV_VAR})")
+    parser.add_argument("--synthetic", action="store_true",
+                        help="the extracts are `sendlib demo-data`'s (proved by its manifest's checksums): "
+                             "pseudonymise with the published key")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     from sendlib.cleaning import clean
 
     result = clean(args.raw_dir, args.out_dir, args.census_date, la_code=args.la_code, la_name=args.la_name,
-                   key_file=args.key_file)
+                   key_file=args.key_file, synthetic=args.synthetic)
     files = result.summary["files"]
     read = sum(f["rows_read"] for f in files.values())
     rejected = sum(f["rows_rejected"] for f in files.values())
