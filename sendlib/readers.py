@@ -10,6 +10,13 @@ establishments, population), accepting the variants real extracts show.
   personal data the pipeline has no use for).
 - Every cell is read as text (``""`` when blank): types are the cleaner's business, so that a
   bad value becomes a row in the quality report instead of a crash.
+- Every data row is counted. A row the reader cannot take as a record is kept in the frame with
+  its cells blanked and a reason in :attr:`RawFile.unreadable`, and the cleaner rejects it:
+  ``short_row`` (fewer fields than the header: a truncated or shifted row), ``long_row`` (text
+  beyond the last column), ``repeated_header`` (the header again, mid-file), ``formula_cell``
+  (an XLSX formula, whose value the file may not hold) and ``other_sheet`` (a row on a later XLSX
+  sheet whose header is not the first sheet's). Rows on a later sheet with the first sheet's
+  header continue the extract. A column given twice is an error. Blank lines are not rows.
 
 Encoding rule for CSV: UTF-8 (with or without a byte-order mark) is tried first; if the bytes are
 not UTF-8 they are decoded as Windows-1252 (the superset of Latin-1 that Excel writes), but only if
@@ -41,13 +48,23 @@ _SIGNATURES = {b"%PDF": "a PDF document", b"PK\x03\x04": "a ZIP archive (an XLSX
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
+SHORT_ROW, LONG_ROW, REPEATED_HEADER, FORMULA_CELL, OTHER_SHEET = (
+    "short_row", "long_row", "repeated_header", "formula_cell", "other_sheet")
+
+
 @dataclass
 class RawFile:
-    """One raw extract as read: its logical name, path, sha256 and cells (all text)."""
+    """One raw extract as read: its logical name, path, sha256 and cells (all text), and for each
+    row the reason it cannot be read as a record (``""`` for a readable row)."""
     name: str
     path: Path
     sha256: str
     frame: pd.DataFrame = field(repr=False)
+    unreadable: pd.Series | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.unreadable is None:
+            self.unreadable = pd.Series("", index=self.frame.index, dtype=object)
 
     @property
     def label(self) -> str:
@@ -142,22 +159,69 @@ def decode_text(data: bytes, path: Path) -> str:
     return text
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+@dataclass
+class _Grid:
+    """Rows of one extract as read: the header, the data rows (text), and the reason each data row
+    cannot be read as a record (``""`` if it can)."""
+    header: list[str]
+    rows: list[list[str]]
+    reasons: list[str]
+
+    def add(self, cells: list[str], reason: str = "") -> None:
+        """Add a data row: padded to the header, or blanked with a reason."""
+        width = len(self.header)
+        named = max((i + 1 for i, h in enumerate(self.header) if h.strip()), default=0)
+        if not reason and _is_header(cells, self.header):
+            reason = REPEATED_HEADER
+        if not reason and len(cells) < named:
+            reason = SHORT_ROW
+        if not reason and any(c.strip() for c in cells[width:]):
+            reason = LONG_ROW
+        self.rows.append([""] * width if reason else (cells + [""] * width)[:width])
+        self.reasons.append(reason)
+
+    def frame(self) -> tuple[pd.DataFrame, pd.Series]:
+        df = pd.DataFrame(self.rows, columns=range(len(self.header)), dtype=object)
+        df.columns = self.header  # duplicates stay duplicates: _rename_columns names them
+        return df, pd.Series(self.reasons, index=df.index, dtype=object)
+
+
+def _is_header(cells: list, header: list[str]) -> bool:
+    def norm(values) -> list[str]:
+        out = [str(v).replace("\ufeff", "").strip().lower() for v in values]
+        while out and not out[-1]:
+            out.pop()
+        return out
+    return bool(header) and norm(cells) == norm(header)
+
+
+def _separator(text: str) -> str:
+    first = text.lstrip().split("\n", 1)[0]
+    if "," in first:  # some systems export semicolon- or tab-separated files
+        return ","
+    return ";" if first.count(";") > first.count("\t") else ("\t" if "\t" in first else ",")
+
+
+def _read_csv(path: Path) -> _Grid:
     text = decode_text(path.read_bytes(), path)
     if not text.strip():
         raise SendlibInputError("the file is empty", file=str(path), hint="export the extract again")
-    first = text.lstrip().split("\n", 1)[0]
-    sep = ","
-    if "," not in first:  # some systems export semicolon- or tab-separated files
-        sep = ";" if first.count(";") > first.count("\t") else ("\t" if "\t" in first else ",")
+    lines = csv.reader(io.StringIO(text, newline=""), delimiter=_separator(text), strict=True)
     try:
-        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False,
-                           skip_blank_lines=True, quoting=csv.QUOTE_MINIMAL)
-    except pd.errors.ParserError as exc:
-        raise SendlibInputError(f"not a well-formed CSV file ({str(exc).strip().splitlines()[-1]})",
-                                file=str(path), hint="check the quoting and the number of columns") from None
-    except pd.errors.EmptyDataError:
-        raise SendlibInputError("the file is empty", file=str(path), hint="export the extract again") from None
+        grid = None
+        for cells in lines:
+            if not cells:
+                continue  # an empty line is not a row
+            if grid is None:
+                grid = _Grid(cells, [], [])
+            else:
+                grid.add(cells)
+    except csv.Error as exc:
+        raise SendlibInputError(f"not a well-formed CSV file ({exc}, line {lines.line_num})", file=str(path),
+                                hint="check the quoting") from None
+    if grid is None:
+        raise SendlibInputError("the file is empty", file=str(path), hint="export the extract again")
+    return grid
 
 
 def _cell_text(v) -> str:
@@ -172,7 +236,7 @@ def _cell_text(v) -> str:
     return str(v)
 
 
-def _read_xlsx(path: Path) -> pd.DataFrame:
+def _read_xlsx(path: Path) -> _Grid:
     data = path.read_bytes()
     if not data.strip():
         raise SendlibInputError("the file is empty", file=str(path), hint="export the extract again")
@@ -180,14 +244,48 @@ def _read_xlsx(path: Path) -> pd.DataFrame:
         raise SendlibInputError("not a CSV or XLSX file: the .xlsx file is not an Excel workbook",
                                 file=str(path), hint="export the extract as CSV (UTF-8) or XLSX")
     try:
-        raw = pd.read_excel(io.BytesIO(data), sheet_name=0, dtype=object, engine="openpyxl", header=0)
+        sheets = _xlsx_sheets(data)
     except Exception as exc:  # openpyxl raises many types for corrupt workbooks
         raise SendlibInputError(f"not a readable XLSX workbook ({type(exc).__name__})", file=str(path),
                                 hint="open and save it again in Excel, or export as CSV") from None
-    if raw.columns.size == 0:
+    grid = None
+    for rows in sheets:
+        if not rows:
+            continue
+        if grid is None:
+            grid = _Grid([_cell_text(v) for v, _ in rows[0]], [], [])
+            rows = rows[1:]
+        elif _is_header([v for v, _ in rows[0]], grid.header):
+            rows = rows[1:]  # the extract continues on this sheet
+        else:
+            for _ in rows:
+                grid.add([], OTHER_SHEET)
+            continue
+        for row in rows:
+            formula = any(is_formula for _, is_formula in row)
+            grid.add([_cell_text(v) for v, _ in row], FORMULA_CELL if formula else "")
+    if grid is None:
         raise SendlibInputError("the file is empty", file=str(path), hint="export the extract again")
-    raw.columns = [_cell_text(c) for c in raw.columns]
-    return pd.DataFrame({c: raw[c].map(_cell_text).astype(str) for c in raw.columns}, index=raw.index)
+    return grid
+
+
+def _xlsx_sheets(data: bytes) -> list[list[list[tuple[object, bool]]]]:
+    """The non-blank rows of each sheet, each cell as (value, is a formula)."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    try:
+        sheets = []
+        for ws in wb.worksheets:
+            rows = []
+            for row in ws.iter_rows():
+                cells = [(c.value, getattr(c, "data_type", "") == "f") for c in row]
+                if any(f or _cell_text(v).strip() for v, f in cells):
+                    rows.append(cells)
+            sheets.append(rows)
+        return sheets
+    finally:
+        wb.close()
 
 
 def _header_names(name: str) -> dict[str, str]:
@@ -222,9 +320,14 @@ def read_table(path, name: str) -> pd.DataFrame:
     Raises SendlibInputError for an empty file, a file that is not CSV/XLSX, an unreadable
     encoding, or a missing required column (the message names the file and the column).
     """
-    path = Path(path)
+    return _read(Path(path), name)[0]
+
+
+def _read(path: Path, name: str) -> tuple[pd.DataFrame, pd.Series]:
+    """The cells of :func:`read_table` and the reason each row cannot be read ("" if it can)."""
     declared = spec.file(name)
-    df = _read_xlsx(path) if path.suffix.lower() == ".xlsx" else _read_csv(path)
+    grid = _read_xlsx(path) if path.suffix.lower() == ".xlsx" else _read_csv(path)
+    df, unreadable = grid.frame()
     df = _rename_columns(df, path, name)
     missing = [c for c in declared.required if c not in df.columns]
     if missing:
@@ -240,7 +343,7 @@ def read_table(path, name: str) -> pd.DataFrame:
                                 hint="export the extract again")
     for c in df.columns:  # one text dtype whatever the source (pandas 3 str, or object from xlsx)
         df[c] = df[c].astype(object).where(df[c].notna(), "").astype(str)
-    return df.reset_index(drop=True)
+    return df.reset_index(drop=True), unreadable.reset_index(drop=True)
 
 
 def read_raw(raw_dir, name: str, required: bool = True) -> RawFile | None:
@@ -248,7 +351,8 @@ def read_raw(raw_dir, name: str, required: bool = True) -> RawFile | None:
     path = find_file(raw_dir, name, required=required)
     if path is None:
         return None
-    return RawFile(name, path, sha256(path), read_table(path, name))
+    frame, unreadable = _read(path, name)
+    return RawFile(name, path, sha256(path), frame, unreadable)
 
 
 def read_all(raw_dir) -> dict[str, RawFile]:

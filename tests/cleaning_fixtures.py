@@ -128,3 +128,25 @@ def small_la(folder: Path, children: list[Child] | None = None, pupils: list[dic
     tables = sen2_tables(children)
     tables.update(school_census=census_rows(pupils), establishments=establishments(), population=population())
     return write_raw(folder, tables, manifest={"synthetic": True} if synthetic else None, **kw)
+
+
+def trimmed_year(source: Path, out: Path, rows: int) -> Path:
+    """A copy of the census-year folder `source` with the first `rows` data rows of each CSV file."""
+    out.mkdir(parents=True)
+    for f in sorted(source.glob("*.csv")):
+        lines = f.read_text(encoding="utf-8").split("\n")
+        (out / f.name).write_text("\n".join(lines[:rows + 1]) + "\n", encoding="utf-8")
+    return out
+
+
+def personal_values(folder: Path, min_length: int = 1) -> set[str]:
+    """UPNs, ULNs, postcodes, birth dates and names in the folder's person-level CSV files (those of
+    at least `min_length` characters: short names may sit inside ordinary words)."""
+    from sendlib import spec
+
+    out: set[str] = set()
+    for name in ("person", "school_census"):
+        df = pd.read_csv(folder / f"{name}.csv", dtype=str, keep_default_na=False)
+        for col in spec.file(name).personal & set(df.columns):
+            out |= set(df[col].str.strip())
+    return {v for v in out if v and len(v) >= min_length}

@@ -15,8 +15,10 @@ from sendlib.cleaning import caseload, cells, events, persons, placements, popul
 from sendlib.cleaning.quality import QualityLog, Work
 from sendlib.errors import SendlibInputError
 from sendlib.reports import staging
+from sendlib.render import tabular
 
 logger = logging.getLogger(__name__)
+FIRST_CENSUS_YEAR = 2015  # the first January census after EHC plans began (September 2014)
 
 
 @dataclass
@@ -54,6 +56,8 @@ def clean(raw_dir, out_dir=None, census_date=None, *, la_code=None, la_name=None
     step("read " + ", ".join(f"{f.label} {len(f.frame):,}" for f in files.values()))
     log = QualityLog()
     works = {name: Work.start(f) for name, f in files.items()}
+    for t in works.values():
+        log.add_unreadable(t)
     step("normalising codes and dates")
     normalise_cells(works, log, census, key)
     step("resolving duplicates and orphans")
@@ -118,7 +122,7 @@ def write(result: CleanResult, out_dir) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for name, df in result.tables.items():
         df.to_parquet(out / f"{name}.parquet", index=False, compression="zstd")
-    result.quality_report.to_csv(out / "quality_report.csv", index=False, lineterminator="\n")
+    tabular.write_csv(result.quality_report, out / "quality_report.csv")  # formula text neutralised
     (out / "quality_summary.json").write_text(json.dumps(result.summary, indent=2, sort_keys=True) + "\n")
     (out / "metadata.json").write_text(json.dumps(result.metadata, indent=2, sort_keys=True) + "\n")
     result.out_dir = out
@@ -142,9 +146,9 @@ def _arguments(raw_dir, census_date) -> tuple[Path, pd.Timestamp]:
     if day is None:
         raise SendlibInputError(f"census date {census_date!r} is not a date", hint="use YYYY-MM-DD, e.g. 2025-01-16")
     latest = dt.date.today().year + 1
-    if not 2000 <= day.year <= latest:  # every birth date would be set unknown, silently
-        raise SendlibInputError(f"census date {census_date!r} is not a census of this century up to {latest}",
-                                hint="give the January census date of the extract, e.g. 2025-01-16")
+    if not FIRST_CENSUS_YEAR <= day.year <= latest:
+        raise SendlibInputError(f"census date {day.isoformat()} is not the date of a SEN2 census (a year from "
+                                f"{FIRST_CENSUS_YEAR} to {latest})", hint="use YYYY-MM-DD, e.g. 2025-01-16")
     raw_dir = Path(raw_dir)
     if not raw_dir.is_dir():
         raise SendlibInputError("raw data folder not found", file=str(raw_dir),

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from sendlib import readers, spec
+from sendlib.cleaning.withheld import shown, shown_keys
 
-WITHHELD = "<personal data withheld>"
 CORRECTED, SET_UNKNOWN, REJECTED = "corrected", "set unknown", "rejected"
 QUALITY_COLUMNS = ["file", "row_number", "key", "column", "value", "rule", "action"]
 
@@ -25,15 +25,19 @@ class Work:
     kept: pd.Series
     report_key: pd.Series
     declared: spec.FileSpec = field(repr=False)
+    unreadable: pd.Series = field(repr=False, default_factory=lambda: pd.Series(dtype=object))
 
     @classmethod
     def start(cls, raw: readers.RawFile) -> Work:
+        """The work table of `raw`; rows the reader could not take as records start rejected (their
+        rejection is logged by :meth:`QualityLog.add_unreadable`)."""
         declared = spec.file(raw.name)
         df = raw.frame.copy()
         key = declared.key
         shown = key is not None and key not in declared.personal
         report_key = df[key].str.strip() if shown else pd.Series("", index=df.index)
-        return cls(raw.name, raw, df, pd.Series(True, index=df.index), report_key.astype(object), declared)
+        unreadable = (raw.unreadable if raw.unreadable is not None else pd.Series("", index=df.index)).astype(object)
+        return cls(raw.name, raw, df, unreadable == "", report_key.astype(object), declared, unreadable)
 
     @property
     def rows(self) -> pd.DataFrame:
@@ -67,23 +71,30 @@ class QualityLog:
     def add(self, t: Work, mask, column: str, rule: str, action: str, values=None) -> None:
         """Log `rule` for the rows of work table `t` where `mask` is true (mask on t.df's index).
 
-        The logged value is the raw cell of `column` unless `values` are given; personal data is
-        withheld.
+        The logged value is the raw cell of `column` unless `values` are given; only what
+        :mod:`sendlib.cleaning.withheld` allows is shown.
         """
-        mask = pd.Series(mask, index=t.df.index).fillna(False).astype(bool)
+        mask = pd.Series(mask, index=t.df.index).fillna(False).astype(bool) & (t.unreadable == "")
         if not mask.any():
             return
         rows = t.df.index[mask.to_numpy()]
-        if column in t.declared.personal:
-            values = pd.Series(WITHHELD, index=rows)
-        elif values is None:
+        if values is None:
             frame = t.raw.frame
             values = frame[column].reindex(rows) if column in frame.columns else pd.Series("", index=rows)
         else:
             values = pd.Series(values, index=t.df.index).reindex(rows)
         self._parts.append(pd.DataFrame({
-            "file": t.raw.label, "row_number": rows.to_numpy() + 1, "key": t.report_key.reindex(rows).to_numpy(),
-            "column": column, "value": values.astype(str).to_numpy(), "rule": rule, "action": action}))
+            "file": t.raw.label, "row_number": rows.to_numpy() + 1,
+            "key": shown_keys(t.report_key.reindex(rows)).to_numpy(), "column": column,
+            "value": shown(t.declared, column, rule, values.astype(str)).to_numpy(), "rule": rule, "action": action}))
+
+    def add_unreadable(self, t: Work) -> None:
+        """Log the rows of `t` the reader could not take as records, each under its reason (rejected)."""
+        bad = t.unreadable[t.unreadable != ""]
+        if len(bad):
+            self._parts.append(pd.DataFrame({
+                "file": t.raw.label, "row_number": bad.index.to_numpy() + 1, "key": "", "column": "", "value": "",
+                "rule": bad.to_numpy(), "action": REJECTED}))
 
     def add_rules(self, t: Work, rules: pd.Series, column: str, actions: dict[str, str]) -> None:
         """Log each rule of `actions` where the per-row `rules` name it, with its action."""
