@@ -88,6 +88,8 @@ class Workspace:
         ws.raw.mkdir(parents=True)
         for year in sorted(p for p in source_raw.iterdir() if p.is_dir()):
             (ws.raw / year.name).symlink_to(year, target_is_directory=True)
+        if (source_raw / "manifest.json").is_file():  # the proof that the data are synthetic
+            (ws.raw / "manifest.json").symlink_to(source_raw / "manifest.json")
         (root / "key.txt").write_text(KEY + "\n")
         if (source_raw.parent / "processed").is_dir():  # the cleaned latest year, for `equality`
             (root / "processed").symlink_to(source_raw.parent / "processed", target_is_directory=True)
@@ -135,7 +137,9 @@ class Workspace:
         return self._own(self.root / "processed")
 
     def own_year(self, year: int = YEAR) -> Path:
-        """Replace the link to census year `year` by a copy that the case may edit."""
+        """Replace the link to census year `year` by a copy that the case may edit. Edited data are
+        no longer the generator's: the cycle is set `synthetic: false` (cleaned with the tests' key)."""
+        self.set_cycle(synthetic=False)
         return self._own(self.raw / str(year))
 
     @staticmethod
