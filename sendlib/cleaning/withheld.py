@@ -11,7 +11,8 @@ something else (a swapped header or shifted rows), not a few typing slips.
 
 Wherever they appear, in any file, values that look like a postcode, a UPN, a ULN or a date are
 withheld; in person-level files so are values that look like names (a word with lower-case letters).
-The key shown beside a row must look like an identifier.
+The key shown beside a row must look like an identifier (eight digits are taken as an id there,
+not as a date: SEN2 table ids look like that).
 """
 from __future__ import annotations
 
@@ -31,21 +32,24 @@ PERSONAL_PATTERNS = {
     "postcode": re.compile(r"(?<![A-Z0-9])[A-Z]{1,2}[0-9][A-Z0-9]?\s*[0-9][A-Z]{2}(?![A-Z0-9])", re.I),
     "upn": re.compile(r"(?<![A-Z0-9])[A-Z][0-9]{11}[0-9A-Z](?![A-Z0-9])", re.I),
     "uln": re.compile(r"(?<![0-9])[0-9]{10}(?![0-9])"),
-    "date": re.compile(rf"[0-9]{{1,4}}\s*[-/.]\s*[0-9]{{1,2}}\s*[-/.]\s*[0-9]{{1,4}}|(?<![0-9])[0-9]{{8}}(?![0-9])"
+    "date": re.compile(rf"[0-9]{{1,4}}\s*[-/.]\s*[0-9]{{1,2}}\s*[-/.]\s*[0-9]{{1,4}}"
                        rf"|[0-9]{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})[a-z]*\.?,?\s+[0-9]{{2,4}}", re.I),
 }
+COMPACT_DATE = re.compile(r"(?<![0-9])(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])(?![0-9])"
+                          r"|(?<![0-9])(?:0[1-9]|[12][0-9]|3[01])(?:0[1-9]|1[0-2])(?:19|20)[0-9]{2}(?![0-9])")
 NAME = re.compile(r"[A-Za-z]*[a-z][A-Za-z]*")
 SHORT_CODE = re.compile(rf"[A-Z0-9][A-Z0-9 /_.+]{{0,{MAX_CODE - 1}}}")
-RANK = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?|[-+]?(inf|nan)", re.I)  # a rank, right or wrong
+RANK = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:inf|nan)", re.I)  # a rank, right or wrong
+PERSON_ID = re.compile(r"P[0-9a-f]{16}")
 IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_./-]{0,39}")
 
 
-def looks_personal(values: pd.Series, names: bool = False) -> pd.Series:
-    """True where a value holds something shaped like a postcode, UPN, ULN or date (or, with
-    `names`, a word with lower-case letters) anywhere in it."""
+def looks_personal(values: pd.Series, names: bool = False, compact_dates: bool = True) -> pd.Series:
+    """True where a value holds something shaped like a postcode, UPN, ULN or date (also as eight
+    digits, unless `compact_dates` is false) or, with `names`, a word with lower-case letters."""
     text = values.astype(str)
     hit = pd.Series(False, index=values.index)
-    for pattern in PERSONAL_PATTERNS.values():
+    for pattern in (*PERSONAL_PATTERNS.values(), *([COMPACT_DATE] if compact_dates else [])):
         hit |= text.str.contains(pattern, na=False)
     if names:
         hit |= text.str.contains(NAME, na=False)
@@ -84,5 +88,7 @@ def _recognised(declared: spec.FileSpec, column: str, rule: str) -> bool:
 def shown_keys(keys: pd.Series) -> pd.Series:
     """Row keys as the quality report may show them: identifier-shaped and not personal-looking."""
     text = keys.astype(str)
-    ok = (text == "") | (text.str.fullmatch(IDENTIFIER, na=False) & ~looks_personal(text))
+    pseudonymous = text.str.fullmatch(PERSON_ID, na=False)  # made by sendlib: nothing to withhold
+    ok = (text == "") | pseudonymous | (text.str.fullmatch(IDENTIFIER, na=False)
+                                                    & ~looks_personal(text, compact_dates=False))
     return text.where(ok, WITHHELD)
