@@ -35,8 +35,10 @@ def test_consistency_and_warning_words():
 def test_a_kent_cycle_on_kingston_sized_data_warns(cycle_run, data, capsys):
     """The synthetic data are Kingston-sized: as LA 886 (Kent, about 19,000 plans) every year
     disagrees; as 314 none does. The runner prints the warning at the start of the cycle."""
+    from sendlib import log
     from sendlib.reports import runner
 
+    log.configure()  # as the command line does: the runner's warnings reach stderr, whichever test ran before
     cycle, _ = cycle_run
     table, lines = local.check_cycle(cycle.processed_dir, "314", data=data)
     assert lines == [] and len(table) == 5 and table["agrees"].all()  # 2019-2023 in both
