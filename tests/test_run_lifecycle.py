@@ -168,7 +168,9 @@ def test_a_failed_clean_is_one_line_and_keeps_the_previous_outputs(previous, dem
     shutil.copytree(demo_raw, raw)
     (raw / "2019" / "person.csv").write_bytes(b"%PDF-1.4 not an extract")
     before_tables, before_reports = digests(processed), digests(reports)
-    result = subprocess.run([str(SENDLIB), "run-cycle", "test", "--config", str(write_config(tmp, raw)), "--quiet"],
+    config = write_config(tmp, raw)  # edited, the data are no longer the generator's: cleaned as real data
+    config.write_text(config.read_text().replace("synthetic: true", "synthetic: false"))
+    result = subprocess.run([str(SENDLIB), "run-cycle", "test", "--config", str(config), "--quiet"],
                             cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 2, result.stderr
     assert result.stderr.count("\n") == 1 and "person.csv" in result.stderr and "PDF" in result.stderr
