@@ -36,7 +36,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sendlib import spec
+from sendlib import sen2_xml, spec
 from sendlib.errors import SendlibInputError
 
 EXTENSIONS = (".csv", ".xlsx")
@@ -54,12 +54,14 @@ SHORT_ROW, LONG_ROW, REPEATED_HEADER, FORMULA_CELL, OTHER_SHEET = (
 
 @dataclass
 class RawFile:
-    """One raw extract as read: its logical name, path, sha256 and cells (all text), and for each
-    row the reason it cannot be read as a record (``""`` for a readable row)."""
+    """One raw extract as read: its logical name, path, sha256 and cells (all text), for each row
+    the reason it cannot be read as a record (``""`` for a readable row), and `part`, the module's
+    element when one file holds several modules (the SEN2 XML return)."""
     name: str
     path: Path
     sha256: str
     frame: pd.DataFrame = field(repr=False)
+    part: str = ""
     unreadable: pd.Series | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -68,8 +70,8 @@ class RawFile:
 
     @property
     def label(self) -> str:
-        """The file name as the quality report shows it."""
-        return self.path.name
+        """The file name as the quality report shows it (``return.xml:Person`` for a part)."""
+        return f"{self.path.name}:{self.part}" if self.part else self.path.name
 
 
 def sha256(path: Path) -> str:
@@ -352,14 +354,42 @@ def read_raw(raw_dir, name: str, required: bool = True) -> RawFile | None:
     if path is None:
         return None
     frame, unreadable = _read(path, name)
-    return RawFile(name, path, sha256(path), frame, unreadable)
+    return RawFile(name, path, sha256(path), frame, unreadable=unreadable)
 
 
-def read_all(raw_dir) -> dict[str, RawFile]:
-    """Every extract of the spec in raw_dir, by name (an optional file only if present)."""
-    files = {}
+def read_all(raw_dir, census_date=None, la_code: str | None = None) -> dict[str, RawFile]:
+    """Every extract of the spec in raw_dir, by name (an optional file only if present); the SEN2
+    modules come from the folder's XML return when it holds one (its header checked against
+    `census_date` and `la_code` when given)."""
+    files = read_sen2_xml(raw_dir, census_date, la_code)
     for name, declared in spec.files().items():
-        found = read_raw(raw_dir, name, required=not declared.optional)
+        found = files.get(name) or read_raw(raw_dir, name, required=not declared.optional)
         if found is not None:
             files[name] = found
-    return files
+    return {name: files[name] for name in spec.files() if name in files}
+
+
+def read_sen2_xml(raw_dir, census_date=None, la_code: str | None = None) -> dict[str, RawFile]:
+    """The SEN2 modules of the XML return in raw_dir, or {} when the folder holds none."""
+    raw_dir = Path(raw_dir)
+    found = sorted(p for p in raw_dir.iterdir() if p.is_file() and sen2_xml.is_xml(p)
+                   and not p.name.startswith((".", "~$"))) if raw_dir.is_dir() else []
+    if not found:
+        return {}
+    if len(found) > 1:
+        raise SendlibInputError("several XML files: " + ", ".join(p.name for p in found), file=str(raw_dir),
+                                hint="keep one SEN2 return per census year folder")
+    csvs = [m for m in spec.sen2_modules() if find_file(raw_dir, m, required=False) is not None]
+    if csvs:
+        raise SendlibInputError(f"the folder holds both the SEN2 XML return and module files ({csvs[0]})",
+                                file=str(raw_dir), hint="keep either the XML return or the module CSVs")
+    path = found[0]
+    digest = sha256(path)
+    out = {}
+    for name, frame in sen2_xml.read(path, census_date, la_code).items():
+        declared = spec.file(name)
+        if frame.empty and declared.rows_required:
+            raise SendlibInputError(f"the XML return holds no <{declared.xml}> record", file=str(path),
+                                    hint="export the whole SEN2 return")
+        out[name] = RawFile(name, path, digest, frame, part=str(declared.xml))
+    return out

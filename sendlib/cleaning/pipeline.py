@@ -52,7 +52,7 @@ def clean(raw_dir, out_dir=None, census_date=None, *, la_code=None, la_name=None
     key = pseudonymise.key_for(raw_dir, key_file, synthetic=synthetic)
     manifest = _read_manifest(raw_dir) if synthetic else {}
     step(f"reading extracts in {raw_dir}")
-    files = readers.read_all(raw_dir)
+    files = readers.read_all(raw_dir, census, la_code)
     step("read " + ", ".join(f"{f.label} {len(f.frame):,}" for f in files.values()))
     log = QualityLog()
     works = {name: Work.start(f) for name, f in files.items()}

@@ -17,6 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="share of eligible cells/rows given a realistic defect, e.g. 0.02 (default 0: clean)")
     parser.add_argument("--scale", type=float, default=1.0, metavar="X",
                         help="size relative to a Kingston-sized LA (default 1; 20 = ~40,000 EHCPs)")
+    parser.add_argument("--format", choices=("csv", "xml"), default="csv", dest="fmt",
+                        help="the SEN2 return as module CSVs (default) or as one XML file a year (sen2.xml)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -25,5 +27,5 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out_dir)
     if out.exists() and not out.is_dir():
         raise SendlibInputError("exists and is not a folder", file=str(out), hint="choose a folder path for OUT_DIR")
-    generate(out, seed=args.seed, defects=args.defects, scale=args.scale)
+    generate(out, seed=args.seed, defects=args.defects, scale=args.scale, fmt=args.fmt)
     return 0

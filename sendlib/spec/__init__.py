@@ -22,7 +22,7 @@ ENV_VAR = "SENDLIB_RAW_FILES_SPEC"
 TYPES = ("id", "date", "code", "rank", "number", "text")
 SECTIONS = ("sen2", "other")
 _COLUMN_FIELDS = {"type", "required", "codes", "blank", "aliases", "personal", "role", "case", "description"}
-_FILE_FIELDS = {"description", "key", "links", "rows", "optional", "columns"}
+_FILE_FIELDS = {"description", "key", "links", "rows", "optional", "xml", "columns"}
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,7 @@ class FileSpec:
     rows_required: bool = False
     optional: bool = False
     description: str = ""
+    xml: str | None = None
 
     def of_type(self, kind: str) -> list[str]:
         """Names of the columns of type `kind`, in declared order."""
@@ -110,6 +111,11 @@ def links() -> list[tuple[str, str, str]]:
     return out
 
 
+def sen2_xml() -> dict:
+    """How the SEN2 return reads as XML: root element, header paths, persons element, spellings."""
+    return dict(raw_files()["sen2_xml"])
+
+
 def type_descriptions() -> dict[str, str]:
     """What each column type means, as the spec explains it."""
     return dict(raw_files()["types"])
@@ -153,7 +159,7 @@ def _file_spec(name: str, section: str, entry: dict, where: str) -> FileSpec:
         raise SendlibInputError(f"{name}: key {key!r} is not a declared column", file=where, column=key)
     return FileSpec(name, section, cols, key=key, links=dict(entry.get("links") or {}),
                     rows_required=entry.get("rows") == "required", optional=bool(entry.get("optional")),
-                    description=str(entry.get("description", "")))
+                    description=str(entry.get("description", "")), xml=entry.get("xml"))
 
 
 def _column_spec(file_name: str, name: str, entry: dict, where: str) -> ColumnSpec:

@@ -23,6 +23,14 @@ column that is absent reads as blank. Personal columns never leave the cleaning 
 lists are the CSV files of `sendlib/codelists/`, applied by `sendlib.normalise.codes`.
 """
 
+_XML = """The SEN2 modules come either as one file each or as the return's one XML file (any `.xml` name
+in the year's folder, not both). In the XML, each record sits inside the record it links to
+(`Requests` inside `Person`, ...); its table id is its `<...TableID>` element when the export
+has one, else its position among its module's records in the file (1, 2, ...). Element names
+are compared case-insensitively. The header must name the SEN2 collection, and its reference
+date and LA must be the cycle's; a file with a DTD or entity declaration is refused.
+"""
+
 
 def render() -> str:
     """The page as Markdown."""
@@ -30,6 +38,8 @@ def render() -> str:
     parts += [f"| {name} | {meaning} |" for name, meaning in spec.type_descriptions().items()]
     for section, title in (("sen2", "SEN2 modules"), ("other", "Other extracts")):
         parts.append(f"\n## {title}\n")
+        if section == "sen2":
+            parts.append(_XML)
         for declared in spec.files().values():
             if declared.section == section:
                 parts.append(_file(declared))
@@ -41,6 +51,9 @@ def _file(declared: spec.FileSpec) -> str:
     if declared.key:
         facts.append(f"Key: `{declared.key}`.")
     facts += [f"`{column}` links to `{parent}`." for column, parent in declared.links.items()]
+    if declared.xml:
+        inside = [spec.file(p).xml for p in declared.links.values()] or [spec.sen2_xml()["persons"]]
+        facts.append(f"In the XML return: `<{declared.xml}>` inside `<{inside[0]}>`.")
     if declared.rows_required:
         facts.append("Must have data rows.")
     if declared.optional:

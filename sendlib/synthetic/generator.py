@@ -14,7 +14,7 @@ import pandas as pd
 from sendlib import codelists, spec
 from sendlib.errors import SendlibInputError
 from sendlib.readers import sha256
-from sendlib.synthetic import calibration, establishments, identities
+from sendlib.synthetic import calibration, establishments, identities, sen2_xml
 from sendlib.synthetic import defects as defects_mod
 from sendlib.synthetic.ehcp import EhcpSimulation
 from sendlib.synthetic.pupils import PupilSimulation
@@ -113,11 +113,14 @@ class _Simulated:
     ehcp_pupils: dict
 
 
-def _check(defects: float, scale: float) -> None:
+def _check(defects: float, scale: float, fmt: str) -> None:
     if scale <= 0:
         raise SendlibInputError(f"--scale must be positive, got {scale}", hint="e.g. --scale 1")
     if not 0 <= defects < 0.5:
         raise SendlibInputError(f"--defects must be a rate in [0, 0.5), got {defects}", hint="e.g. --defects 0.02")
+    if fmt == "xml" and defects > 0:
+        raise SendlibInputError("--format xml writes a clean return (defects such as orphan rows cannot be "
+                                "nested)", hint="use --format csv with --defects")
 
 
 def _simulate(seed: int, scale: float, cal: dict, census: dict[int, int]) -> _Simulated:
@@ -162,16 +165,34 @@ def _year_files(seed: int, world: _Simulated, cal: dict, census: dict[int, int],
     return files, figures
 
 
-def _write(out: Path, files: dict[str, pd.DataFrame], figures: dict, defect_list: pd.DataFrame) -> list[dict]:
+def _write_year(out: Path, year: int, files: dict[str, pd.DataFrame], fmt: str, census_date: str,
+                la_code: str) -> list[dict]:
+    """Write one census year's files (the SEN2 modules as CSVs, or as one XML return when `fmt` is
+    ``xml``) and return their manifest entries."""
+    (out / str(year)).mkdir(exist_ok=True)
+    entries = []
+    for name, declared in spec.files().items():
+        if fmt == "xml" and declared.section == "sen2":
+            continue
+        rel = f"{year}/{name}.csv"
+        write_csv(files[rel], out / rel)
+        entries.append({"path": rel, "rows": int(len(files[rel])), "sha256": sha256(out / rel)})
+    if fmt == "xml":
+        rel = f"{year}/sen2.xml"
+        modules = {name: files[f"{year}/{name}.csv"] for name in spec.sen2_modules()}
+        sen2_xml.write(modules, out / rel, year, census_date, la_code)
+        entries.append({"path": rel, "rows": int(sum(len(df) for df in modules.values())),
+                        "sha256": sha256(out / rel)})
+    return entries
+
+
+def _write(out: Path, files: dict[str, pd.DataFrame], figures: dict, defect_list: pd.DataFrame, fmt: str,
+           census: dict[int, int], la_code: str) -> list[dict]:
     """Write every file of the raw-file spec and defects.csv; returns the manifest's file entries."""
     out.mkdir(parents=True, exist_ok=True)
     entries = []
     for year in CENSUS_YEARS:
-        (out / str(year)).mkdir(exist_ok=True)
-        for name in spec.files():
-            rel = f"{year}/{name}.csv"
-            write_csv(files[rel], out / rel)
-            entries.append({"path": rel, "rows": int(len(files[rel])), "sha256": sha256(out / rel)})
+        entries += _write_year(out, year, files, fmt, str(np.datetime64(int(census[year]), "D")), la_code)
         f = figures[str(year)]
         logger.info("demo-data: %s: %s EHCPs, %s SEN support, %s pupils", year, f"{f['ehcp_caseload']['total']:,}",
                     f"{f['sen_support']['total']:,}", f"{f['pupils']['total']:,}")
@@ -214,13 +235,14 @@ def _manifest(seed: int, scale: float, defects: float, la: dict, census: dict[in
     }
 
 
-def generate(out_dir, seed: int = 7, defects: float = 0.0, scale: float = 1.0) -> dict:
+def generate(out_dir, seed: int = 7, defects: float = 0.0, scale: float = 1.0, fmt: str = "csv") -> dict:
     """Write the synthetic LA into `out_dir` (one folder per census year 2019-2025, defects.csv,
     manifest.json) and return the manifest: seed, parameters, census dates, files with sha256
     checksums, and each year's intended figures (counted on the clean data, before defects).
+    `fmt` ``xml`` writes each year's SEN2 return as one XML file instead of the module CSVs.
     Progress goes to the ``sendlib.synthetic`` logger."""
     t0 = time.perf_counter()
-    _check(defects, scale)
+    _check(defects, scale, fmt)
     cal = calibration.load()
     census = {y: identities.days(str(d.date())) for y, d in codelists.census_dates().items()}
     world = _simulate(seed, scale, cal, census)
@@ -233,8 +255,10 @@ def generate(out_dir, seed: int = 7, defects: float = 0.0, scale: float = 1.0) -
     else:
         defect_list = pd.DataFrame(columns=defects_mod.DEFECT_COLUMNS)
     out = Path(out_dir)
-    entries = _write(out, files, figures, defect_list)
+    entries = _write(out, files, figures, defect_list, fmt, census, cal["la"]["la_code"])
     manifest = _manifest(seed, scale, defects, dict(cal["la"]), census, entries, defect_list, figures)
+    if fmt != "csv":
+        manifest["format"] = fmt
     text = json.dumps(manifest, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
     (out / "manifest.json").write_text(text, encoding="utf-8")
     last = figures[str(CENSUS_YEARS[-1])]
