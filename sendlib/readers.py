@@ -36,7 +36,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sendlib import sen2_xml, spec
+from sendlib import population_layouts, sen2_xml, spec
 from sendlib.errors import SendlibInputError
 
 EXTENSIONS = (".csv", ".xlsx")
@@ -290,22 +290,23 @@ def _xlsx_sheets(data: bytes) -> list[list[list[tuple[object, bool]]]]:
         wb.close()
 
 
-def _header_names(name: str) -> dict[str, str]:
-    """Declared column of each accepted header (its name or an alias), keyed case-insensitively."""
+def _header_names(name: str, mapped: dict[str, str] | None = None) -> dict[str, str]:
+    """Declared column of each accepted header (its name, an alias or the LA's column map), keyed
+    by spec.header_key."""
     out = {}
     for c in spec.file(name).columns.values():
         for header in (c.name, *c.aliases):
-            out[header.strip().lower()] = c.name
-    return out
+            out[spec.header_key(header)] = c.name
+    return {**out, **(mapped or {})}
 
 
-def _rename_columns(df: pd.DataFrame, path: Path, name: str) -> pd.DataFrame:
+def _rename_columns(df: pd.DataFrame, path: Path, name: str, mapped: dict[str, str] | None = None) -> pd.DataFrame:
     """The declared columns of `df`, renamed to their declared names (undeclared columns dropped)."""
-    by_header = _header_names(name)
+    by_header = _header_names(name, mapped)
     rename: dict[str, str] = {}
     seen: dict[str, str] = {}
     for col in df.columns:
-        declared = by_header.get(str(col).replace("\ufeff", "").strip().lower())
+        declared = by_header.get(spec.header_key(col))
         if declared is None:
             continue
         if declared in seen:
@@ -316,26 +317,84 @@ def _rename_columns(df: pd.DataFrame, path: Path, name: str) -> pd.DataFrame:
     return df[list(rename)].rename(columns=rename)
 
 
-def read_table(path, name: str) -> pd.DataFrame:
-    """Cells of the extract `name` at `path` as text, columns renamed to the spec's names.
+def _missing_column(path: Path, name: str, missing: list[str], headers) -> SendlibInputError:
+    """The error for required columns absent from `headers`, naming the closest header found."""
+    declared = spec.file(name).columns[missing[0]]
+    near = [spec.closest(h, headers) for h in (declared.name, *declared.aliases)]
+    found = next((h for h in near if h), None)
+    closest = f"; closest header found: {found!r}" if found else ""
+    more = f" (and {len(missing) - 1} more: {', '.join(missing[1:])})" if len(missing) > 1 else ""
+    return SendlibInputError(f"required column {missing[0]!r} is missing{more}{closest}", file=str(path),
+                             column=missing[0], hint=f"rename the header, or map it to {missing[0]} under "
+                                                     f"{name} in config/column_map.yml")
+
+
+_TITLE_ROWS = 10  # how far below a title (an XLSX's first rows) the header is looked for
+
+
+def _with_header(df: pd.DataFrame, name: str, column_map: dict[str, str] | None,
+                 census) -> tuple[pd.DataFrame, int]:
+    """`df` with the header that holds the file's required columns: the first row as read, else
+    one of the next rows (the rows above it are a title), and how many rows were a title or the
+    header; population files are made long first (:mod:`sendlib.population_layouts`, the year from
+    the title or `census`)."""
+    by_header = _header_names(name, column_map)
+    required = set(spec.file(name).required)
+
+    def shaped(frame: pd.DataFrame, title: str) -> pd.DataFrame:
+        return population_layouts.long_form(frame, census, title) if name == "population" else frame
+
+    first = shaped(df, " ".join(map(str, df.columns)))
+    if required <= {by_header.get(spec.header_key(c)) for c in first.columns}:
+        return first, 0
+    for i in range(min(len(df), _TITLE_ROWS)):
+        header = [str(v).strip() for v in df.iloc[i]]
+        if not required & {by_header.get(spec.header_key(h)) for h in header} and name != "population":
+            continue
+        title = " ".join([*map(str, df.columns), *(" ".join(map(str, df.iloc[j])) for j in range(i))])
+        frame = shaped(df.iloc[i + 1:].set_axis(header, axis=1).reset_index(drop=True), title)
+        if required <= {by_header.get(spec.header_key(c)) for c in frame.columns}:
+            return frame, i + 1
+    return first, 0
+
+
+def _reasons_after(unreadable: pd.Series, skipped: int, rows: int, path: Path) -> pd.Series:
+    """The unreadable reasons of the `rows` records left after `skipped` title rows; a file reshaped
+    (a wide population layout) keeps no row-to-record map, so a bad row in it is a one-line error."""
+    kept = unreadable.iloc[skipped:].reset_index(drop=True)
+    if len(kept) == rows:
+        return kept
+    bad = kept[kept != ""]
+    if len(bad):
+        raise SendlibInputError(f"row {int(bad.index[0]) + skipped + 2} cannot be read ({bad.iloc[0]}) in a "
+                                "wide population layout", file=str(path), hint="repair the row and run again")
+    return pd.Series("", index=range(rows), dtype=object)
+
+
+def read_table(path, name: str, column_map: dict[str, str] | None = None, census=None) -> pd.DataFrame:
+    """Cells of the extract `name` at `path` as text, columns renamed to the spec's names
+    (`column_map`: the LA's extra {header_key: column} for this file; `census`: the census date,
+    whose mid-year before is the year of a population file that states none).
 
     Raises SendlibInputError for an empty file, a file that is not CSV/XLSX, an unreadable
-    encoding, or a missing required column (the message names the file and the column).
+    encoding, or a missing required column (the message names the file, the column and the
+    closest header found).
     """
-    return _read(Path(path), name)[0]
+    return _read(Path(path), name, column_map, census)[0]
 
 
-def _read(path: Path, name: str) -> tuple[pd.DataFrame, pd.Series]:
+def _read(path: Path, name: str, column_map: dict[str, str] | None = None,
+          census=None) -> tuple[pd.DataFrame, pd.Series]:
     """The cells of :func:`read_table` and the reason each row cannot be read ("" if it can)."""
     declared = spec.file(name)
     grid = _read_xlsx(path) if path.suffix.lower() == ".xlsx" else _read_csv(path)
-    df, unreadable = grid.frame()
-    df = _rename_columns(df, path, name)
+    frame, unreadable = grid.frame()
+    raw, skipped = _with_header(frame, name, column_map, census)
+    unreadable = _reasons_after(unreadable, skipped, len(raw), path)
+    df = _rename_columns(raw, path, name, column_map)
     missing = [c for c in declared.required if c not in df.columns]
     if missing:
-        more = f" (and {len(missing) - 1} more: {', '.join(missing[1:])})" if len(missing) > 1 else ""
-        raise SendlibInputError(f"required column {missing[0]!r} is missing{more}", file=str(path), column=missing[0],
-                                hint=f"the {name} extract needs columns {', '.join(declared.required)}")
+        raise _missing_column(path, name, missing, [str(c) for c in raw.columns])
     for c in declared.columns:  # optional columns absent from this extract read as blank
         if c not in df.columns:
             df[c] = ""
@@ -348,22 +407,25 @@ def _read(path: Path, name: str) -> tuple[pd.DataFrame, pd.Series]:
     return df.reset_index(drop=True), unreadable.reset_index(drop=True)
 
 
-def read_raw(raw_dir, name: str, required: bool = True) -> RawFile | None:
+def read_raw(raw_dir, name: str, required: bool = True, column_map: dict[str, str] | None = None,
+             census=None) -> RawFile | None:
     """Find and read one extract; returns None for a missing optional file."""
     path = find_file(raw_dir, name, required=required)
     if path is None:
         return None
-    frame, unreadable = _read(path, name)
+    frame, unreadable = _read(path, name, column_map, census)
     return RawFile(name, path, sha256(path), frame, unreadable=unreadable)
 
 
-def read_all(raw_dir, census_date=None, la_code: str | None = None) -> dict[str, RawFile]:
+def read_all(raw_dir, census_date=None, la_code: str | None = None,
+             column_map: dict[str, dict[str, str]] | None = None) -> dict[str, RawFile]:
     """Every extract of the spec in raw_dir, by name (an optional file only if present); the SEN2
     modules come from the folder's XML return when it holds one (its header checked against
-    `census_date` and `la_code` when given)."""
+    `census_date` and `la_code` when given). `column_map` is the LA's (see spec.column_map)."""
     files = read_sen2_xml(raw_dir, census_date, la_code)
+    maps = column_map or {}
     for name, declared in spec.files().items():
-        found = files.get(name) or read_raw(raw_dir, name, required=not declared.optional)
+        found = files.get(name) or read_raw(raw_dir, name, not declared.optional, maps.get(name), census_date)
         if found is not None:
             files[name] = found
     return {name: files[name] for name in spec.files() if name in files}

@@ -55,7 +55,7 @@ class _Module:
         by_element = {}
         for c in f.columns.values():
             if c.name != link:  # the link comes from the nesting
-                by_element.update({h.strip().lower(): c.name for h in (c.name, *c.aliases)})
+                by_element.update({spec.header_key(h): c.name for h in (c.name, *c.aliases)})
         return cls(name, str(f.xml).lower(), parent, link, str(f.key), list(f.columns), by_element,
                    {c: [] for c in f.columns})
 
@@ -148,7 +148,7 @@ class _Sen2Reader:
         self.text.clear()
 
     def _cell(self, record: _Record, name: str) -> None:
-        column = record.module.by_element.get(name)
+        column = record.module.by_element.get(spec.header_key(name))
         if column is None:
             return
         if column in record.values:

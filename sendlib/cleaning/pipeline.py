@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sendlib import dates, pseudonymise, readers, schemas
+from sendlib import dates, pseudonymise, readers, schemas, spec
 from sendlib.cleaning import caseload, cells, events, persons, placements, population, pupils, rows, summary
 from sendlib.cleaning.quality import QualityLog, Work
 from sendlib.errors import SendlibInputError
@@ -36,8 +36,9 @@ class CleanResult:
 
 
 def clean(raw_dir, out_dir=None, census_date=None, *, la_code=None, la_name=None, key_file=None,
-          synthetic: bool = False) -> CleanResult:
-    """Clean one census year's raw extracts in `raw_dir`, writing to `out_dir` (if given).
+          synthetic: bool = False, column_map=None) -> CleanResult:
+    """Clean one census year's raw extracts in `raw_dir`, writing to `out_dir` (if given);
+    `column_map` names the LA's column map (YAML, see :func:`sendlib.spec.column_map`).
 
     `synthetic=True` says the extracts are the generator's: its manifest must prove it (see
     :func:`sendlib.pseudonymise.key_for`), and then the published key and the manifest's conventions
@@ -52,7 +53,7 @@ def clean(raw_dir, out_dir=None, census_date=None, *, la_code=None, la_name=None
     key = pseudonymise.key_for(raw_dir, key_file, synthetic=synthetic)
     manifest = _read_manifest(raw_dir) if synthetic else {}
     step(f"reading extracts in {raw_dir}")
-    files = readers.read_all(raw_dir, census, la_code)
+    files = readers.read_all(raw_dir, census, la_code, spec.column_map(column_map) if column_map else None)
     step("read " + ", ".join(f"{f.label} {len(f.frame):,}" for f in files.values()))
     log = QualityLog()
     works = {name: Work.start(f) for name, f in files.items()}
@@ -104,6 +105,7 @@ def build_tables(works: dict[str, Work], log: QualityLog, census: pd.Timestamp, 
     plans_now = caseload.build(works["active_plans"], log, active, needs, current, people.attributes,
                                ev.plan_start_by_request(), census)
     named = placements.main_placements(works["plan_detail"], log, types, "namedplantableid")
+    pupils.urn_from_laestab(works["school_census"], log, placements.urns_by_laestab(works["establishments"]))
     pupil_rows, support = pupils.build(works["school_census"], types, census)
     tables = {"persons": people.table, "ehcp_caseload": plans_now, "sen_support": support, "pupils": pupil_rows,
               "requests": events.requests(ev, period),

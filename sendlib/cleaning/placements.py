@@ -19,6 +19,18 @@ def establishment_types(establishments: Work) -> pd.Series:
     return est.set_index("URN")["TypeOfEstablishment (name)_clean"].rename_axis("urn").rename("establishment_type")
 
 
+def urns_by_laestab(establishments: Work) -> pd.Series:
+    """The URN of each kept establishment by its LAEstab (LA code and establishment number, e.g.
+    3142001); where a closed and an open school share one, the open school's."""
+    est = establishments.rows
+    la, number = est["LA (code)"].str.strip(), est["EstablishmentNumber"].str.strip()
+    closed = est["EstablishmentStatus (name)"].str.strip().str.lower().str.startswith("closed")
+    table = pd.DataFrame({"laestab": (la + number).to_numpy(), "urn": est["URN"].to_numpy(),
+                          "closed": closed.to_numpy()})[((la != "") & (number != "")).to_numpy()]
+    table = table.sort_values(["laestab", "closed"], kind="stable").drop_duplicates("laestab")
+    return table.set_index("laestab")["urn"]
+
+
 def main_placements(t: Work, log: QualityLog, types: pd.Series, parent: str) -> pd.DataFrame:
     """Rank-1 placement per `parent` id: urn, sensetting, establishment_type, resourced_provision and
     the placement columns of :func:`sendlib.normalise.placement`."""

@@ -33,6 +33,16 @@ def primary_need_rule(t: Work, log: QualityLog) -> None:
     t.df["primarysentype_clean"] = t.df["primarysentype_clean"].where(has_need | sen, None)
 
 
+def urn_from_laestab(t: Work, log: QualityLog, by_laestab: pd.Series) -> None:
+    """A pupil's school given as LAEstab (school census exports' name for LA code and establishment
+    number) instead of URN takes the URN of that establishment; an LAEstab the establishments file
+    does not hold is ``unknown_urn`` (set unknown)."""
+    given = (t.df["urn"] == "") & (t.df["laestab"] != "") & t.kept
+    found = t.df["laestab"].map(by_laestab)
+    log.add(t, given & found.isna(), "laestab", "unknown_urn", SET_UNKNOWN)
+    t.df["urn"] = t.df["urn"].where(~given, found.fillna("").astype(str))
+
+
 def build(t: Work, types: pd.Series, census: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(pupils, SEN support): one row per kept pupil, and those with provision K."""
     sc = t.rows

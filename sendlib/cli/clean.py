@@ -7,6 +7,7 @@ from pathlib import Path
 
 HELP = "clean one census year's raw extracts into validated, pseudonymised tables"
 logger = logging.getLogger(__name__)
+DEFAULT_COLUMN_MAP = Path("config/column_map.yml")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,6 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--census-date", required=True, metavar="YYYY-MM-DD", help="the census date, e.g. 2025-01-16")
     parser.add_argument("--la-code", help="the LA's three-digit code (recorded in metadata.json)")
     parser.add_argument("--la-name", help="the LA's name (recorded in metadata.json)")
+    parser.add_argument("--column-map", metavar="YAML",
+                        help="the LA's column map {file: {header: column}} (default config/column_map.yml if present)")
     parser.add_argument("--key-file", help=f"pseudonymisation key file (default {pseudonymise.DEFAULT_KEY_FILE}; "
                                            f"or set {pseudonymise.ENV_VAR})")
     parser.add_argument("--synthetic", action="store_true",
@@ -28,8 +31,9 @@ def run(args: argparse.Namespace) -> int:
     """Run `sendlib clean`; returns 0 (warnings are reported as counts)."""
     from sendlib.cleaning import clean
 
+    column_map = args.column_map or (DEFAULT_COLUMN_MAP if DEFAULT_COLUMN_MAP.is_file() else None)
     result = clean(args.raw_dir, args.out_dir, args.census_date, la_code=args.la_code, la_name=args.la_name,
-                   key_file=args.key_file, synthetic=args.synthetic)
+                   key_file=args.key_file, synthetic=args.synthetic, column_map=column_map)
     files = result.summary["files"]
     read = sum(f["rows_read"] for f in files.values())
     rejected = sum(f["rows_rejected"] for f in files.values())

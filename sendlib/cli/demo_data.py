@@ -19,6 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="size relative to a Kingston-sized LA (default 1; 20 = ~40,000 EHCPs)")
     parser.add_argument("--format", choices=("csv", "xml"), default="csv", dest="fmt",
                         help="the SEN2 return as module CSVs (default) or as one XML file a year (sen2.xml)")
+    parser.add_argument("--census-headers", choices=("spec", "mis"), default="spec",
+                        help="school census headers: sendlib's (default) or a school MIS export's "
+                             "(DOB, Gender, SENtype, LAEstab, ...)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -27,5 +30,6 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out_dir)
     if out.exists() and not out.is_dir():
         raise SendlibInputError("exists and is not a folder", file=str(out), hint="choose a folder path for OUT_DIR")
-    generate(out, seed=args.seed, defects=args.defects, scale=args.scale, fmt=args.fmt)
+    generate(out, seed=args.seed, defects=args.defects, scale=args.scale, fmt=args.fmt,
+             census_headers=args.census_headers)
     return 0

@@ -88,6 +88,9 @@ class Disproportionality(_Strict):
     group_size: Annotated[int, Field(ge=1)] = 30
 
 
+DEFAULT_COLUMN_MAP = "config/column_map.yml"  # the LA's own column names, used when present
+
+
 class CycleSettings(_Strict):
     """One cycle's settings after `defaults` are merged in."""
 
@@ -108,6 +111,7 @@ class CycleSettings(_Strict):
     disproportionality: Disproportionality = Disproportionality()
     synthetic: bool = False
     statistical_neighbours: PathText | None = None  # the DfE statistical neighbours list, if supplied
+    column_map: PathText | None = None
 
 
 class ConfigFile(_Strict):
@@ -142,6 +146,7 @@ class Cycle:
     disproportionality: dict = field(default_factory=lambda: Disproportionality().model_dump())
     unsafe: bool = False
     statistical_neighbours: str = ""  # absolute path of the DfE statistical neighbours list, or ""
+    column_map: Path | None = None
 
     @property
     def census_year(self) -> int:
@@ -158,6 +163,7 @@ class Cycle:
         out["census_date"] = self.census_date.isoformat()
         for key in ("raw_dir", "processed_dir", "reports_dir", "root"):
             out[key] = str(out[key])
+        out["column_map"] = str(self.column_map) if self.column_map else None
         return out
 
     @classmethod
@@ -167,6 +173,7 @@ class Cycle:
         data["census_date"] = dt.date.fromisoformat(data["census_date"])
         for key in ("raw_dir", "processed_dir", "reports_dir", "root"):
             data[key] = Path(data[key])
+        data["column_map"] = Path(data["column_map"]) if data.get("column_map") else None
         return cls(**data)
 
     def notebook_parameters(self) -> dict:
@@ -457,7 +464,16 @@ def _build(cycle_id: str, settings: CycleSettings, config: ConfigFile, base: Pat
         local_ethnicity_groups=_local_groups(settings, fail),
         disproportionality=settings.disproportionality.model_dump(),
         unsafe=unsafe,
+        column_map=_column_map(settings, base, fail),
     )
+
+
+def _column_map(settings: CycleSettings, base: Path, fail) -> Path | None:
+    """The cycle's column map: the file it names (which must exist), else config/column_map.yml if present."""
+    found = Path(os.path.normpath(os.path.join(base, os.path.expanduser(settings.column_map or DEFAULT_COLUMN_MAP))))
+    if settings.column_map and not found.is_file():
+        fail(("column_map",), f"column map {settings.column_map!r} not found", hint="give the path of a YAML file")
+    return found if found.is_file() else None
 
 
 def load_config(path: Path) -> tuple[dict[str, CycleSettings], ConfigFile, yaml.Node | None]:

@@ -86,7 +86,8 @@ def clean_years(cycle: Cycle, out_dir: Path | None = None) -> None:
         for year, census_date in census_years(cycle).items():
             t = time.perf_counter()
             cleaning.clean(cycle.raw_dir / str(year), out_dir / str(year), census_date,
-                           la_code=cycle.la_code, la_name=cycle.la_name, synthetic=cycle.synthetic)
+                           la_code=cycle.la_code, la_name=cycle.la_name, synthetic=cycle.synthetic,
+                           column_map=cycle.column_map)
             logger.info("  cleaned %d (%.1f s)", year, time.perf_counter() - t)
     finally:
         steps.setLevel(level)

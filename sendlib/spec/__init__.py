@@ -5,11 +5,21 @@ docs/raw_files.md read it through this module; nothing in Python restates it.
 
 The spec beside this file is used unless the environment variable ``SENDLIB_RAW_FILES_SPEC``
 names another YAML file of the same layout (an LA's variant, or a test's edited copy).
+
+Header names are compared by :func:`header_key` (case, spaces and punctuation ignored: ``Date of
+birth`` is ``dateofbirth``). Besides a column's own ``aliases``, ``column_aliases.csv`` beside the
+spec lists the names exports use (the school census's Common Basic Data Set names such as
+``DOB``, ``Gender``, ``SENtype``, ``LAEstab``; spreadsheet spellings such as ``UPN number``);
+an LA adds its own in a column map (:func:`column_map`, ``config/column_map.yml``).
 """
 from __future__ import annotations
 
+import csv
+import difflib
+import io
 import os
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -19,6 +29,7 @@ import yaml
 from sendlib.errors import SendlibInputError
 
 ENV_VAR = "SENDLIB_RAW_FILES_SPEC"
+ALIASES_FILE = "column_aliases.csv"
 TYPES = ("id", "date", "code", "rank", "number", "text")
 SECTIONS = ("sen2", "other")
 _COLUMN_FIELDS = {"type", "required", "codes", "blank", "aliases", "personal", "role", "case", "description"}
@@ -116,6 +127,57 @@ def sen2_xml() -> dict:
     return dict(raw_files()["sen2_xml"])
 
 
+def header_key(text: str) -> str:
+    """A header name as compared: lower case, without spaces, punctuation or a byte-order mark."""
+    return re.sub(r"[^0-9a-z]", "", str(text).lower())
+
+
+def closest(name: str, candidates) -> str | None:
+    """The candidate most like `name` (compared by header_key), or None when none is close."""
+    by_key = {header_key(c): str(c) for c in candidates}
+    found = difflib.get_close_matches(header_key(name), list(by_key), n=1, cutoff=0.6)
+    return by_key[found[0]] if found else None
+
+
+def export_names(name: str, source: str = "cbds") -> dict[str, str]:
+    """The header each column of file `name` has in exports of `source` (``cbds``: the names
+    school MIS exports use), from column_aliases.csv; columns without one keep their name."""
+    out = {c: c for c in columns(name)}
+    for row in reversed(_alias_rows()):  # the first listed wins
+        if row["file"] == name and row["source"] == source and row["column"] in out:
+            out[row["column"]] = row["alias"]
+    return out
+
+
+def column_map(map_path) -> dict[str, dict[str, str]]:
+    """An LA's column map (YAML ``{file: {header as exported: declared column}}``) as
+    {file: {header_key: column}}; raises SendlibInputError naming an unknown file or column."""
+    where = str(map_path)
+    try:
+        doc = yaml.safe_load(Path(map_path).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise SendlibInputError(f"column map not readable ({type(exc).__name__})", file=where) from None
+    if not isinstance(doc, dict):
+        raise SendlibInputError("a column map is {file: {header: column}}", file=where)
+    out: dict[str, dict[str, str]] = {}
+    for name, headers in doc.items():
+        if name not in files():
+            raise SendlibInputError(f"no raw file {name!r}" + _did_you_mean(str(name), files()), file=where)
+        declared = {header_key(c): c for c in columns(name)}
+        out[name] = {}
+        for header, column in (headers or {}).items():
+            if header_key(column) not in declared:
+                raise SendlibInputError(f"{name}: no column {column!r}" + _did_you_mean(str(column), columns(name)),
+                                        file=where, column=str(header))
+            out[name][header_key(header)] = declared[header_key(column)]
+    return out
+
+
+def _did_you_mean(name: str, candidates) -> str:
+    near = closest(name, candidates)
+    return f" (did you mean {near!r}?)" if near else ""
+
+
 def type_descriptions() -> dict[str, str]:
     """What each column type means, as the spec explains it."""
     return dict(raw_files()["types"])
@@ -132,6 +194,16 @@ def _parsed(spec_path: Path | None) -> dict:
     else:
         text = spec_path.read_text(encoding="utf-8")
     return yaml.safe_load(text)
+
+
+@lru_cache(maxsize=1)
+def _alias_rows() -> list[dict[str, str]]:
+    text = resources.files(__package__).joinpath(ALIASES_FILE).read_text(encoding="utf-8")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def _listed_aliases(name: str, column: str) -> list[str]:
+    return [r["alias"] for r in _alias_rows() if r["file"] == name and r["column"] == column]
 
 
 @lru_cache(maxsize=4)
@@ -154,6 +226,8 @@ def _file_spec(name: str, section: str, entry: dict, where: str) -> FileSpec:
         raise SendlibInputError(f"{name}: unknown field {sorted(unknown)[0]!r}", file=where,
                                 hint=f"a file has {', '.join(sorted(_FILE_FIELDS))}")
     cols = {str(c): _column_spec(name, str(c), value or {}, where) for c, value in entry["columns"].items()}
+    cols = {c: replace(spec_, aliases=tuple(dict.fromkeys((*spec_.aliases, *_listed_aliases(name, c)))))
+            for c, spec_ in cols.items()}
     key = entry.get("key")
     if key is not None and key not in cols:
         raise SendlibInputError(f"{name}: key {key!r} is not a declared column", file=where, column=key)

@@ -44,8 +44,9 @@ each listed in defects.csv, after the intended figures have been counted.
 from __future__ import annotations
 
 
-def generate(out_dir, seed: int = 7, defects: float = 0.0, scale: float = 1.0, fmt: str = "csv") -> dict:
+def generate(out_dir, seed: int = 7, defects: float = 0.0, scale: float = 1.0, fmt: str = "csv",
+             census_headers: str = "spec") -> dict:
     """Write the synthetic LA into `out_dir`; returns the manifest dict (also in manifest.json).
     Progress goes to the ``sendlib.synthetic`` logger."""
     from sendlib.synthetic.generator import generate as _generate
-    return _generate(out_dir, seed=seed, defects=defects, scale=scale, fmt=fmt)
+    return _generate(out_dir, seed=seed, defects=defects, scale=scale, fmt=fmt, census_headers=census_headers)

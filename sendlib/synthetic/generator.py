@@ -165,17 +165,30 @@ def _year_files(seed: int, world: _Simulated, cal: dict, census: dict[int, int],
     return files, figures
 
 
+def mis_census(census: pd.DataFrame, establishments: pd.DataFrame) -> pd.DataFrame:
+    """The school census as a school MIS exports it: Common Basic Data Set headers (DOB, Gender,
+    SENtype, ... from the spec's column_aliases.csv) and the school as LAEstab instead of URN."""
+    laestab = establishments["LA (code)"] + establishments["EstablishmentNumber"]
+    by_urn = pd.Series(laestab.to_numpy(), index=establishments["URN"].to_numpy())
+    out = census.assign(laestab=census["urn"].map(by_urn).fillna("")).drop(columns=["urn"])
+    return out.rename(columns=spec.export_names("school_census"))
+
+
 def _write_year(out: Path, year: int, files: dict[str, pd.DataFrame], fmt: str, census_date: str,
-                la_code: str) -> list[dict]:
+                la_code: str, census_headers: str = "spec") -> list[dict]:
     """Write one census year's files (the SEN2 modules as CSVs, or as one XML return when `fmt` is
-    ``xml``) and return their manifest entries."""
+    ``xml``; the school census with MIS headers when `census_headers` is ``mis``) and return their
+    manifest entries."""
     (out / str(year)).mkdir(exist_ok=True)
     entries = []
     for name, declared in spec.files().items():
         if fmt == "xml" and declared.section == "sen2":
             continue
         rel = f"{year}/{name}.csv"
-        write_csv(files[rel], out / rel)
+        df = files[rel]
+        if name == "school_census" and census_headers == "mis":
+            df = mis_census(df, files[f"{year}/establishments.csv"])
+        write_csv(df, out / rel)
         entries.append({"path": rel, "rows": int(len(files[rel])), "sha256": sha256(out / rel)})
     if fmt == "xml":
         rel = f"{year}/sen2.xml"
@@ -187,12 +200,13 @@ def _write_year(out: Path, year: int, files: dict[str, pd.DataFrame], fmt: str, 
 
 
 def _write(out: Path, files: dict[str, pd.DataFrame], figures: dict, defect_list: pd.DataFrame, fmt: str,
-           census: dict[int, int], la_code: str) -> list[dict]:
+           census: dict[int, int], la_code: str, census_headers: str = "spec") -> list[dict]:
     """Write every file of the raw-file spec and defects.csv; returns the manifest's file entries."""
     out.mkdir(parents=True, exist_ok=True)
     entries = []
     for year in CENSUS_YEARS:
-        entries += _write_year(out, year, files, fmt, str(np.datetime64(int(census[year]), "D")), la_code)
+        entries += _write_year(out, year, files, fmt, str(np.datetime64(int(census[year]), "D")), la_code,
+                               census_headers)
         f = figures[str(year)]
         logger.info("demo-data: %s: %s EHCPs, %s SEN support, %s pupils", year, f"{f['ehcp_caseload']['total']:,}",
                     f"{f['sen_support']['total']:,}", f"{f['pupils']['total']:,}")
@@ -235,11 +249,13 @@ def _manifest(seed: int, scale: float, defects: float, la: dict, census: dict[in
     }
 
 
-def generate(out_dir, seed: int = 7, defects: float = 0.0, scale: float = 1.0, fmt: str = "csv") -> dict:
+def generate(out_dir, seed: int = 7, defects: float = 0.0, scale: float = 1.0, fmt: str = "csv",
+             census_headers: str = "spec") -> dict:
     """Write the synthetic LA into `out_dir` (one folder per census year 2019-2025, defects.csv,
     manifest.json) and return the manifest: seed, parameters, census dates, files with sha256
     checksums, and each year's intended figures (counted on the clean data, before defects).
-    `fmt` ``xml`` writes each year's SEN2 return as one XML file instead of the module CSVs.
+    `fmt` ``xml`` writes each year's SEN2 return as one XML file instead of the module CSVs;
+    `census_headers` ``mis`` writes the school census with the names school MIS exports use.
     Progress goes to the ``sendlib.synthetic`` logger."""
     t0 = time.perf_counter()
     _check(defects, scale, fmt)
@@ -255,10 +271,12 @@ def generate(out_dir, seed: int = 7, defects: float = 0.0, scale: float = 1.0, f
     else:
         defect_list = pd.DataFrame(columns=defects_mod.DEFECT_COLUMNS)
     out = Path(out_dir)
-    entries = _write(out, files, figures, defect_list, fmt, census, cal["la"]["la_code"])
+    entries = _write(out, files, figures, defect_list, fmt, census, cal["la"]["la_code"], census_headers)
     manifest = _manifest(seed, scale, defects, dict(cal["la"]), census, entries, defect_list, figures)
     if fmt != "csv":
         manifest["format"] = fmt
+    if census_headers != "spec":
+        manifest["census_headers"] = census_headers
     text = json.dumps(manifest, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
     (out / "manifest.json").write_text(text, encoding="utf-8")
     last = figures[str(CENSUS_YEARS[-1])]
