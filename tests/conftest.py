@@ -30,6 +30,19 @@ os.environ["SENDLIB_CACHE"] = tempfile.mkdtemp(prefix="sendlib-test-cache-")
 # this key, known to everyone and so only for tests. A developer's own key never reaches a test.
 TEST_KEY = "0123456789abcdef" * 4  # 256 bits of hex to the strength check
 os.environ["SENDLIB_PSEUDONYM_KEY"] = TEST_KEY
+
+
+def _test_finance_config() -> str:
+    """The demo's finance inputs for every cycle name the tests use ("test" and the demo's)."""
+    doc = yaml.safe_load((ROOT / "config" / "finance.yml").read_text(encoding="utf-8"))
+    doc["cycles"] = {name: {} for name in ("test", "demo", "demo-defects")}
+    path = Path(tempfile.mkdtemp(prefix="sendlib-test-finance-")) / "finance.yml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    return str(path)
+
+
+# Report 6 of the tests' cycles reads its finance inputs from here (kernels inherit it too).
+os.environ["SENDLIB_FINANCE_CONFIG"] = _test_finance_config()
 DFE_2022 = DFE_DIR / "education-health-and-care-plans_2022.zip"
 DFE_2025 = DFE_DIR / "education-health-and-care-plans_2025_to_202223.zip"
 

@@ -50,6 +50,24 @@ def headlines(cycle: Cycle) -> list[tuple[str, str]]:
     return out
 
 
+def notebook_headlines(executed_dir: Path, names) -> list[tuple[str, str]]:
+    """(value, label) pairs that the executed notebooks `names` (in that order) offered with
+    :func:`sendlib.reports.notebook.headline`."""
+    from sendlib.reports.notebook import HEADLINE_MIME
+
+    out = []
+    for name in names:
+        path = Path(executed_dir) / f"{name}.ipynb"
+        if not path.exists():
+            continue
+        cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+        for output in (o for c in cells for o in c.get("outputs", [])):
+            card = output.get("data", {}).get(HEADLINE_MIME)
+            if isinstance(card, dict) and {"value", "label"} <= set(card):
+                out.append((str(card["value"]), str(card["label"])))
+    return out
+
+
 def report_row(name: str, title: str, status: str, error: str | None = None, *, linked: bool = True) -> dict:
     """One row of the reports table: links to the manager and analyst pages when `linked`."""
     return {"title": title, "status": status, "status_label": STATUS_LABELS.get(status, status),
@@ -60,7 +78,8 @@ def report_row(name: str, title: str, status: str, error: str | None = None, *, 
 def write_cycle_index(cycle: Cycle, data: dict) -> Path:
     """Write reports/CYCLE_ID/index.html from the cycle's status record `data`; returns its path."""
     try:
-        cards = headlines(cycle)
+        cards = headlines(cycle) + notebook_headlines(cycle.reports_dir / "executed",
+                                                      [r["name"] for r in data["reports"] if r["status"] == "ready"])
     except Exception as exc:  # headline figures must never stop the index being written
         cards = [("-", f"headline figures unavailable: {type(exc).__name__}")]
     rows = [report_row(r["name"], r["title"], r["status"], r.get("error")) for r in data["reports"]]

@@ -53,6 +53,20 @@ def show(df: pd.DataFrame, caption: str | None = None, percent_cols=(), index: b
     display(HTML(styler.to_html()))
 
 
+HEADLINE_MIME = "application/vnd.sendlib.headline+json"  # read by the cycle's index page
+
+
+def headline(card: tuple[str, str] | None) -> None:
+    """Offer (value, label) as a headline figure for the cycle's index page (None: no figure); the
+    report itself does not show it (no format a page can render)."""
+    from IPython.display import display
+
+    if card is None:
+        return
+    value, label = card
+    display({HEADLINE_MIME: {"value": value, "label": label}}, raw=True)
+
+
 def say(sentences) -> None:
     """Display plain-language findings as a bulleted list (the 'so what' above a chart)."""
     from IPython.display import Markdown, display

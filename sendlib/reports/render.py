@@ -37,6 +37,16 @@ def _analyst_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
+def _without_headlines(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """`nb` without the headline figures offered to the index page (no page can show them)."""
+    from sendlib.reports.notebook import HEADLINE_MIME
+
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.get("outputs", []) if set(o.get("data", {})) != {HEADLINE_MIME}]
+    return nb
+
+
 NO_ALT = "No description has been provided for this image"
 
 
@@ -83,7 +93,7 @@ def _page(nb: nbformat.NotebookNode, title: str, **options) -> str:
 
 def render(executed: Path, manager_html: Path, analyst_html: Path, error: str | None = None) -> None:
     """Write the manager and analyst HTML of the executed notebook at `executed`."""
-    nb = nbformat.read(executed, as_version=4)
+    nb = _without_headlines(nbformat.read(executed, as_version=4))
     title = _title(nb) or executed.stem
     analyst_html.parent.mkdir(parents=True, exist_ok=True)
     analyst_html.write_text(_page(_analyst_notebook(nb), f"{title} (analyst)"), encoding="utf-8")
