@@ -37,7 +37,7 @@ def _test_finance_config() -> str:
     doc = yaml.safe_load((ROOT / "config" / "finance.yml").read_text(encoding="utf-8"))
     doc["cycles"] = {name: {} for name in ("test", "demo", "demo-defects")}
     path = Path(tempfile.mkdtemp(prefix="sendlib-test-finance-")) / "finance.yml"
-    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return str(path)
 
 
