@@ -8,7 +8,7 @@ CYCLE ?= demo
 .PHONY: install test check test-fast docs report demo-data lab notebooks benchmark clean-reports help
 
 help:
-	@echo "make test    - install pinned dependencies and run the test suite"
+	@echo "make test    - install pinned dependencies, lint, type-check and run the test suite"
 	@echo "make test-fast - the fast-marked subset of the tests (under a minute)"
 	@echo "make check   - lint (ruff) and type-check (mypy) the package"
 	@echo "make docs    - rewrite docs/raw_files.md from sendlib/spec/raw_files.yml"
@@ -26,7 +26,7 @@ $(STAMP): requirements.lock pyproject.toml
 
 install: $(STAMP)
 
-test: $(STAMP)
+test: check  ## lint and types first: a test run on code that fails them is not a pass
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)

@@ -54,11 +54,13 @@ def key_for(raw_dir, key_file=None, synthetic: bool = False) -> bytes:
 
 
 def load_key(key_file=None) -> bytes:
-    """The secret pseudonymisation key: env var, then key file, of at least 128 bits.
+    """The secret pseudonymisation key, of at least 128 bits: the key file named by the caller, else
+    the env var, else the default key file.
 
-    Raises SendlibInputError, saying how to create a key, when there is none or it is too weak.
+    Raises SendlibInputError, saying how to create a key, when there is none (a key file named but
+    missing included) or it is too weak.
     """
-    value = os.environ.get(ENV_VAR, "").strip()
+    value = "" if key_file else os.environ.get(ENV_VAR, "").strip()
     if value:
         return _strong(value, f"the key in {ENV_VAR}", None)
     path = Path(key_file) if key_file else DEFAULT_KEY_FILE

@@ -14,8 +14,8 @@ from sendlib import dates, pseudonymise, readers, schemas, spec
 from sendlib.cleaning import caseload, cells, events, persons, placements, population, pupils, rows, summary
 from sendlib.cleaning.quality import QualityLog, Work
 from sendlib.errors import SendlibInputError
-from sendlib.reports import staging
 from sendlib.render import tabular
+from sendlib.reports import staging
 
 logger = logging.getLogger(__name__)
 FIRST_CENSUS_YEAR = 2015  # the first January census after EHC plans began (September 2014)

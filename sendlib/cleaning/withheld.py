@@ -4,7 +4,8 @@ swapped, rows lose a field and shift, so a value is judged by what it is as well
 In a person-level file (a SEN2 module, or any file that declares a personal column) a raw value is shown only when it is
 a code: a value the column's code list recognised (a case or spelling variant of a code), or a
 short code that fails the list (upper-case letters and digits, at most :data:`MAX_CODE` characters),
-or in a rank column a number (a rank, right or wrong).
+or in a rank column a number (a rank, right or wrong), or in an id column that is not personal
+(a school's URN or LAEstab, a SEN2 table id) up to eight digits.
 Everything else is withheld, and so is every value of a (column, rule) batch with more than
 :data:`MAX_DISTINCT` different failing values: that many unknown "codes" means the column holds
 something else (a swapped header or shifted rows), not a few typing slips.
@@ -40,6 +41,7 @@ COMPACT_DATE = re.compile(r"(?<![0-9])(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9
 NAME = re.compile(r"[A-Za-z]*[a-z][A-Za-z]*")
 SHORT_CODE = re.compile(rf"[A-Z0-9][A-Z0-9 /_.+]{{0,{MAX_CODE - 1}}}")
 RANK = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:inf|nan)", re.I)  # a rank, right or wrong
+DIGIT_ID = re.compile(r"[0-9]{1,8}")  # a URN, LAEstab or SEN2 table id (a compact date is caught before)
 PERSON_ID = re.compile(r"P[0-9a-f]{16}")
 IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_./-]{0,39}")
 
@@ -66,13 +68,13 @@ def shown(declared: spec.FileSpec, column: str, rule: str, values: pd.Series) ->
     safe = ~looks_personal(text, names=person_level)
     if not person_level:
         show = safe
-    elif declared.columns.get(column) is not None and declared.columns[column].type in ("code", "rank"):
+    elif declared.columns.get(column) is not None and declared.columns[column].type in ("code", "rank", "id"):
         if _recognised(declared, column, rule):  # a spelling the code list knows: a code, not a person
             show = pd.Series(True, index=text.index)
         else:
-            rank = declared.columns[column].type == "rank"  # a number: "inf" is no name
-            safe = ~looks_personal(text) if rank else safe
-            shape = text.str.strip().str.fullmatch(RANK if rank else SHORT_CODE, na=False)
+            kind = declared.columns[column].type
+            safe = ~looks_personal(text) if kind == "rank" else safe  # a number: "inf" is no name
+            shape = text.str.strip().str.fullmatch({"rank": RANK, "id": DIGIT_ID}.get(kind, SHORT_CODE), na=False)
             show = safe & shape & (text.str.len() <= 2 * MAX_CODE)
             if text[~blank].nunique() > MAX_DISTINCT:
                 show = pd.Series(False, index=text.index)

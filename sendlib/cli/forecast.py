@@ -77,13 +77,18 @@ def _write_checks(data, out_dir: Path, areas=None) -> Path:
 # ---------------------------------------------------------------------------------------------
 # forecast
 
-def add_forecast_arguments(parser: argparse.ArgumentParser) -> None:
+def _zips_then_out(parser: argparse.ArgumentParser, usage: str) -> None:
+    """The DfE release zips (optional) then the output folder, options anywhere between."""
     _intermixed(parser)
-    parser.usage = ("sendlib forecast [DFE_ZIP...] --la CODE|all [--origin YEAR] [--horizon N] "
-                    "[--method METHOD] OUT_DIR")
+    parser.usage = usage
     parser.add_argument("paths", nargs="+", metavar="[DFE_ZIP...] OUT_DIR",
                         help="DfE 'Education, health and care plans' release zips (default: the series bundled "
                              "with sendlib and the fetch-dfe cache), then the output directory")
+
+
+def add_forecast_arguments(parser: argparse.ArgumentParser) -> None:
+    _zips_then_out(parser, "sendlib forecast [DFE_ZIP...] --la CODE|all [--origin YEAR] [--horizon N] "
+                           "[--method METHOD] OUT_DIR")
     parser.add_argument("--la", required=True, metavar="CODE|all",
                         help="old LA code (314), new code (E09000021), region or England code, or 'all'")
     parser.add_argument("--origin", type=int, default=None,
@@ -142,12 +147,8 @@ def _origins(text: str | None):
 
 
 def add_backtest_arguments(parser: argparse.ArgumentParser) -> None:
-    _intermixed(parser)
-    parser.usage = ("sendlib backtest [DFE_ZIP...] [--methods M1,M2] [--origins 2017-2022] [--horizon 3] "
-                    "[--las complete|panel145|all] OUT_DIR")
-    parser.add_argument("paths", nargs="+", metavar="[DFE_ZIP...] OUT_DIR",
-                        help="DfE release zips (default: bundled with sendlib and the fetch-dfe cache), "
-                             "then the output directory")
+    _zips_then_out(parser, "sendlib backtest [DFE_ZIP...] [--methods M1,M2] [--origins 2017-2022] [--horizon 3] "
+                           "[--las complete|panel145|all] OUT_DIR")
     parser.add_argument("--methods", default=None,
                         help="comma-separated methods (default: all candidates and baselines)")
     parser.add_argument("--origins", default=None,
