@@ -51,7 +51,7 @@ def clean_once(route: str, year: int) -> dict:
     base = peak_mb()
     t = time.perf_counter()
     result = cleaning.clean(RAW[route] / str(year), OUT / f"processed20_{route}_{year}",
-                            manifest["census_dates"][str(year)])
+                            manifest["census_dates"][str(year)], synthetic=True)
     seconds = time.perf_counter() - t
     files = result.summary["files"]
     return {"route": route, "seconds": seconds, "peak_mb": peak_mb(), "base_mb": base,

@@ -143,7 +143,7 @@ def demo_year() -> Path:
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-disclosure-"))
     synthetic.generate(tmp / "raw", seed=7)
-    cleaning.clean(tmp / "raw" / "2025", tmp / "2025", "2025-01-16")
+    cleaning.clean(tmp / "raw" / "2025", tmp / "2025", "2025-01-16", synthetic=True)
     return tmp / "2025"
 
 
