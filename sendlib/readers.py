@@ -198,7 +198,8 @@ def _is_header(cells: list, header: list[str]) -> bool:
 
 
 def _separator(text: str) -> str:
-    first = text.lstrip().split("\n", 1)[0]
+    lines = text.lstrip().split("\n", _TITLE_ROWS + 1)[:_TITLE_ROWS + 1]
+    first = max(lines, key=lambda line: sum(line.count(c) for c in ",;\t"))  # a title above has none
     if "," in first:  # some systems export semicolon- or tab-separated files
         return ","
     return ";" if first.count(";") > first.count("\t") else ("\t" if "\t" in first else ",")
@@ -210,20 +211,26 @@ def _read_csv(path: Path) -> _Grid:
         raise SendlibInputError("the file is empty", file=str(path), hint="export the extract again")
     lines = csv.reader(io.StringIO(text, newline=""), delimiter=_separator(text), strict=True)
     try:
-        grid = None
-        for cells in lines:
-            if not cells:
-                continue  # an empty line is not a row
-            if grid is None:
-                grid = _Grid(cells, [], [])
-            else:
-                grid.add(cells)
+        rows = [cells for cells in lines if cells]  # an empty line is not a row
+        grid = _Grid(_title_padded(rows), [], []) if rows else None
+        for cells in rows[1:]:
+            grid.add(cells)
     except csv.Error as exc:
         raise SendlibInputError(f"not a well-formed CSV file ({exc}, line {lines.line_num})", file=str(path),
                                 hint="check the quoting") from None
     if grid is None:
         raise SendlibInputError("the file is empty", file=str(path), hint="export the extract again")
     return grid
+
+
+def _title_padded(rows: list[list[str]]) -> list[str]:
+    """The first row as the grid's header; a title (one cell above the real header) is padded to
+    the width of the rows below it, so that they are not taken for rows too long for it."""
+    first = rows[0]
+    if sum(bool(c.strip()) for c in first) > 1:
+        return first
+    width = max(len(r) for r in rows[:_TITLE_ROWS + 1])
+    return first + [""] * (width - len(first))
 
 
 def _cell_text(v) -> str:

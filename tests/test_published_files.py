@@ -102,3 +102,17 @@ def test_school_census_xlsx_with_a_title_row(tmp_path):
     cleaning.clean(raw, tmp_path / "b", CENSUS)
     for name in ("pupils", "sen_support"):
         assert filecmp.cmp(tmp_path / "a" / f"{name}.parquet", tmp_path / "b" / f"{name}.parquet", shallow=False)
+
+
+def test_school_census_csv_with_a_one_cell_title_above_the_header(tmp_path):
+    """A title line without the commas Excel pads it with: the rows below are not taken for rows
+    too long for a one-column header, and the tables are those of the plain file."""
+    raw = small_la(tmp_path / "raw")
+    a = cleaning.clean(raw, tmp_path / "a", CENSUS)
+    path = raw / "school_census.csv"
+    path.write_text("Spring census 2025 - pupil level extract\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    b = cleaning.clean(raw, tmp_path / "b", CENSUS)
+    for name in ("pupils", "sen_support"):
+        assert filecmp.cmp(tmp_path / "a" / f"{name}.parquet", tmp_path / "b" / f"{name}.parquet", shallow=False)
+    read = [r.summary["files"]["school_census.csv"]["rows_read"] for r in (a, b)]
+    assert read == [5, 5]  # the title and header lines are not rows
