@@ -212,14 +212,14 @@ def _read_csv(path: Path) -> _Grid:
     lines = csv.reader(io.StringIO(text, newline=""), delimiter=_separator(text), strict=True)
     try:
         rows = [cells for cells in lines if cells]  # an empty line is not a row
-        grid = _Grid(_title_padded(rows), [], []) if rows else None
-        for cells in rows[1:]:
-            grid.add(cells)
     except csv.Error as exc:
         raise SendlibInputError(f"not a well-formed CSV file ({exc}, line {lines.line_num})", file=str(path),
                                 hint="check the quoting") from None
-    if grid is None:
+    if not rows:
         raise SendlibInputError("the file is empty", file=str(path), hint="export the extract again")
+    grid = _Grid(_title_padded(rows), [], [])
+    for cells in rows[1:]:
+        grid.add(cells)
     return grid
 
 
