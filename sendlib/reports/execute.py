@@ -61,6 +61,15 @@ def _kernel_manager_class(kernel_log: Path, socket_dir: Path):
     return IPCKernelManager
 
 
+def declared_parameters(nb: Path, cycle: Cycle) -> dict:
+    """The cycle's values of the parameters the notebook's `parameters` cell declares (a notebook
+    declares only those it uses)."""
+    import papermill as pm
+
+    declared = pm.inspect_notebook(str(nb))
+    return {k: v for k, v in cycle.notebook_parameters().items() if k in declared}
+
+
 def execute(nb: Path, cycle: Cycle) -> NotebookRun:
     """Execute one notebook with papermill into `cycle.reports_dir/executed/`; never raises for a
     failing notebook."""
@@ -75,7 +84,7 @@ def execute(nb: Path, cycle: Cycle) -> NotebookRun:
     t = time.perf_counter()
     socket_dir = Path(tempfile.mkdtemp(prefix="sendlib-kernel-"))
     try:
-        pm.execute_notebook(str(nb), str(out), parameters=cycle.notebook_parameters(),
+        pm.execute_notebook(str(nb), str(out), parameters=declared_parameters(nb, cycle),
                             kernel_name=KERNEL, language="python", progress_bar=False,
                             cwd=str(cycle.root),
                             kernel_manager_class=_kernel_manager_class(out.with_suffix(".kernel.log"), socket_dir))
