@@ -197,3 +197,14 @@ def test_dataclass_replace_keeps_working_for_callers():
     cycle = load_cycle("demo", PROJECT, root=ROOT)
     other = dataclasses.replace(cycle, reports_dir=Path("/x"))
     assert other.reports_dir == Path("/x") and other.targets == cycle.targets
+
+
+def test_a_notebook_is_given_only_the_parameters_it_declares():
+    from sendlib.reports.execute import declared_parameters
+
+    cycle = load_cycle("demo", PROJECT, root=ROOT)
+    budget = declared_parameters(ROOT / "notebooks" / "06_high_needs_budget.ipynb", cycle)
+    assert budget["la_code"] == "314" and budget["horizon"] == cycle.horizon
+    assert "targets" not in budget and "comparison_figures" not in budget
+    quality = declared_parameters(ROOT / "notebooks" / "01_data_quality.ipynb", cycle)
+    assert quality["targets"] == cycle.notebook_parameters()["targets"]

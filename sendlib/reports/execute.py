@@ -63,10 +63,15 @@ def _kernel_manager_class(kernel_log: Path, socket_dir: Path):
 
 def declared_parameters(nb: Path, cycle: Cycle) -> dict:
     """The cycle's values of the parameters the notebook's `parameters` cell declares (a notebook
-    declares only those it uses)."""
-    import papermill as pm
+    declares only those it uses), read by papermill's Python translator (the notebook need not
+    name its kernel)."""
+    import nbformat
+    from papermill.translators import papermill_translators
 
-    declared = pm.inspect_notebook(str(nb))
+    cells = nbformat.read(nb, as_version=4).cells
+    cell = next((c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])),
+                nbformat.v4.new_code_cell(""))
+    declared = {p.name for p in papermill_translators.find_translator(KERNEL, "python").inspect(cell)}
     return {k: v for k, v in cycle.notebook_parameters().items() if k in declared}
 
 
