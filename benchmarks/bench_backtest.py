@@ -10,6 +10,9 @@ Prints:
 - the default method this gives (a simple baseline that wins out of time becomes the default),
   against the library's DEFAULT_METHOD, and against the issue's targets (MAPE at most 4.0% at one
   year and 7.5% at two, 80% intervals covering 75-85%, 95% intervals 90-98%);
+- the forward-chained choice of the intervals' half-life (how fast past errors are forgotten) for
+  the default method: each half-life's interval score on forecasts known at the cutoff, and its
+  out-of-time coverage; exits 1 unless the choice at the latest cutoff is intervals.HALF_LIFE;
 - the bad-cell test: each LA's caseload (January 2022 and 2023), new plans and requests (2021)
   times ten in turn, the largest shift of any other LA's forecast (the target: under 0.5%), of the
   interval bounds of LAs with at least 100 plans and of any bound (reported: the intervals of the
@@ -60,6 +63,25 @@ def forward_chained(folds) -> None:
             wide = fold.by_origin.pivot_table(index=["horizon", "origin"], columns="method", values=value)
             print(f"{value} by origin:")
             print(wide.round(1).to_string())
+
+
+def half_life_choice(panel, areas, method: str) -> list[str]:
+    """Print the forward-chained half-life choice; return the failures."""
+    from sendlib.forecast import backtest, intervals
+
+    folds = backtest.choose_half_life(backtest.half_life_backtest(panel, method, areas))
+    for fold in folds:
+        chosen = "equal weights" if fold.chosen is None else f"{fold.chosen:g} years"
+        print(f"\n== intervals' half-life, cutoff {fold.cutoff}: chosen on forecasts with targets up to "
+              f"{fold.cutoff} by the interval score: {chosen}")
+        print(fold.selection.round(4).to_string(index=False))
+        print(f"out of time, {method}:")
+        print(fold.summary[["half_life", "horizon", "n", "coverage80", "coverage95", "interval_score"]]
+              .round(3).to_string(index=False))
+    if folds and folds[-1].chosen != intervals.HALF_LIFE:
+        return [f"the forward chain gives the half-life {folds[-1].chosen}, not intervals.HALF_LIFE "
+                f"{intervals.HALF_LIFE}"]
+    return []
 
 
 def bad_cell_test(table) -> dict:
@@ -138,6 +160,9 @@ def main() -> int:
                      f"80% {r.coverage80:.1f}, 95% {r.coverage95:.1f})"
                      for r in check.itertuples() if r.horizon in (1, 2) and not r.met]
     t = time.perf_counter()
+    failures += half_life_choice(panel, areas, DEFAULT_METHOD)
+    half_life_s = time.perf_counter() - t
+    t = time.perf_counter()
     bad = bad_cell_test(table)
     bad_s = time.perf_counter() - t
     w = bad["worst"]
@@ -148,7 +173,8 @@ def main() -> int:
           + (f" (not: {', '.join(bad['unflagged'])})" if bad["unflagged"] else ""))
     if w["point"][0] >= 0.005 or bad["flagged"] < bad["tried"]:
         failures.append("bad-cell test: another LA's forecast moved by 0.5% or more, or a touched LA was not flagged")
-    print(f"\ntime: load and check {load_s:.1f} s, backtest {backtest_s:.1f} s, bad-cell test {bad_s:.1f} s, "
+    print(f"\ntime: load and check {load_s:.1f} s, backtest {backtest_s:.1f} s, half-life choice {half_life_s:.1f} s, "
+          f"bad-cell test {bad_s:.1f} s, "
           f"total {time.perf_counter() - started:.1f} s")
     if failures:
         print("\nTARGETS MISSED:\n- " + "\n- ".join(failures))

@@ -161,12 +161,39 @@ def test_calibration_recovers_the_scale_and_the_national_part():
     assert abs(cal.a - 0.0009) < 0.0004 and abs(cal.b - 1.0) < 0.4
     assert abs(cal.stretch[2] - 2.0) < 0.3 and cal.national1 < 0.005
     assert cal.quantiles["lower80"] < -1.0 < 1.0 < cal.quantiles["upper80"] < cal.quantiles["upper95"]
-    shocked = intervals.calibrate(_errors(range(2012, 2020), national=[0, 0, 0.04, 0, 0, 0, 0, 0]), horizon=2)
-    assert shocked.national1 > 0.01  # one national surprise in eight years is remembered
-    assert shocked.scale(1, 1000) > cal.scale(1, 1000)
+    recent = intervals.calibrate(_errors(range(2012, 2020), national=[0, 0, 0, 0, 0, 0, 0, 0.04]), horizon=2)
+    assert recent.national1 > 0.03  # last year's national surprise is remembered
+    assert recent.scale(1, 1000) > cal.scale(1, 1000)
+    old = _errors(range(2012, 2020), national=[0, 0, 0.04, 0, 0, 0, 0, 0])
+    assert intervals.calibrate(old, horizon=2).national1 < 0.005  # five years back, it has faded
+    assert intervals.calibrate(old, horizon=2, half_life=None).national1 > 0.01  # equal weights keep it
     shifted = intervals.calibrate(_errors(range(2012, 2020)), horizon=2, growth_shift=0.03)
     assert shifted.national1 == pytest.approx(0.03)  # growth just moved: wider
     assert shifted.national(3) == pytest.approx(0.09) and shifted.stretch_at(5) > shifted.stretch_at(2)
+
+
+def test_recent_errors_weigh_more_when_the_spread_has_changed():
+    calm = _errors(range(2012, 2020))
+    early = calm["origin"] < 2017
+    calm.loc[early, "error"] *= 2  # the early years were twice as noisy
+    equal = intervals.calibrate(calm, horizon=2, half_life=None)
+    recent = intervals.calibrate(calm, horizon=2)
+    truth = np.sqrt(0.0009 + 1 / 1000)
+    assert abs(recent.scale(1, 1000) / truth - 1) < abs(equal.scale(1, 1000) / truth - 1)
+    assert recent.scale(1, 1000) < equal.scale(1, 1000)
+    assert list(intervals.origin_weights([2017, 2018, 2019], 1.0)) == [0.25, 0.5, 1.0]
+
+
+def test_weighted_quantiles_are_harrell_davis_with_equal_weights():
+    from scipy.stats.mstats import hdquantiles
+
+    z = np.random.default_rng(3).standard_t(5, 400)
+    ours = intervals.standardised_quantiles(z)
+    classic = hdquantiles(z[np.abs(z) <= intervals.TRIM_Z], prob=list(intervals.LEVELS.values()))
+    assert np.allclose(list(ours.values()), classic, atol=1e-9)
+    # all the weight on the upper half of the errors moves every quantile up
+    heavy = intervals.standardised_quantiles(z, np.where(z > 0, 1.0, 1e-6))
+    assert all(heavy[k] > ours[k] for k in ours)
 
 
 def test_one_wild_error_does_not_widen_every_interval():
@@ -177,6 +204,17 @@ def test_one_wild_error_does_not_widen_every_interval():
     assert abs(b.scale(1, 1000) / a.scale(1, 1000) - 1) < 0.02
     with pytest.raises(ValueError, match="too early"):
         intervals.calibrate(errors[errors["origin"] == 2019], 2)
+
+
+def test_the_tiniest_areas_do_not_decide_every_small_las_interval():
+    errors = _errors(range(2014, 2020))
+    tiny = (errors["area_code"] == "0") & (errors["origin"] == 2019)
+    errors.loc[errors["area_code"] == "0", "size"] = 12.0  # an Isles of Scilly
+    base = intervals.calibrate(errors, 2)
+    errors.loc[tiny, "error"] = 0.5  # its latest errors wrong (a wrong figure), not far enough to trim
+    moved = intervals.calibrate(errors, 2)
+    assert moved.scale(1, 150) == pytest.approx(base.scale(1, 150), rel=0.02)
+    assert moved.scale(1, 12) > 0.1  # its own interval is still wide, from b extrapolated
 
 
 # ---------------------------------------------------------------------------------------------
@@ -209,6 +247,43 @@ def test_forward_chain_scores_later_origins_side_by_side(fast_errors):
         assert fold.summary["coverage80"].between(0, 100).all()
     default, why = decide_default(folds)
     assert default == DEFAULT_METHOD, why
+
+
+def test_interval_score_rewards_narrow_intervals_and_punishes_misses():
+    from sendlib.forecast.backtest import _interval_score
+
+    e = np.exp(1)
+    frame = pd.DataFrame({"actual": [e, e, e ** 3],
+                          "lower80": [1.0, e ** 0.5, 1.0], "upper80": [e ** 2, e ** 1.5, e ** 2],
+                          "lower95": [e ** -1, e ** 0, e ** -1], "upper95": [e ** 3, e ** 2, e ** 3]})
+    score = _interval_score(frame)
+    # inside both: the widths (2 and 4 on the log scale), weighted 0.1 and 0.025 over 0.125
+    assert score[0] == pytest.approx((0.1 * 2 + 0.025 * 4) / 0.125)
+    assert score[1] < score[0]  # narrower and still inside
+    # one log unit above the 80% interval: + 2 / 0.2 x 1 at that level
+    assert score[2] == pytest.approx((0.1 * (2 + 10) + 0.025 * 4) / 0.125)
+
+
+def test_the_half_life_is_chosen_on_early_origins_only(table):
+    from sendlib.forecast import backtest
+
+    panel = Panel.from_table(table)
+    areas = [a for a in panel.la_codes() if panel.caseload.loc[a].notna().all()][:80]
+    errors = backtest.half_life_backtest(panel, "national_growth", areas, horizon=2, half_lives=(None, 0.5))
+    assert set(errors["half_life"].fillna(-1)) == {-1.0, 0.5} and errors["interval_score"].notna().any()
+    folds = backtest.choose_half_life(errors)
+    assert [f.cutoff for f in folds] == [2019, 2020]
+    for fold in folds:
+        assert set(fold.selection["half_life"]) == {"equal weights", "0.5 years"}
+        best = fold.selection.sort_values("interval_score").iloc[0]["half_life"]
+        assert best == ("equal weights" if fold.chosen is None else f"{fold.chosen:g} years")
+        # the out-of-time scores cover the later origins only, and change nothing in the choice
+        worse = errors.copy()
+        later = worse["year"] > fold.cutoff
+        mine = worse["half_life"].fillna(-1.0) == (-1.0 if fold.chosen is None else fold.chosen)
+        worse.loc[later & mine, "interval_score"] *= 100  # the chosen one, much worse after the cutoff
+        again = {f.cutoff: f.chosen for f in backtest.choose_half_life(worse)}
+        assert again[fold.cutoff] == fold.chosen
 
 
 def test_a_baseline_that_wins_out_of_time_becomes_the_default(fast_errors):

@@ -18,9 +18,11 @@ import logging
 import time
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from sendlib.errors import SendlibInputError
+from sendlib.forecast.intervals import HALF_LIVES
 from sendlib.forecast.methods import BASELINES, METHODS
 from sendlib.forecast.models import CaseloadModel
 from sendlib.forecast.panel import Panel
@@ -67,20 +69,41 @@ def run_backtest(table_or_panel, methods=None, *, areas=None, origins=None, hori
     frames, timings = [], {}
     for name in methods:
         started = time.perf_counter()
-        model = CaseloadModel(panel, name, max_horizon=horizon, guard=guard)
-        for origin in origins:
-            try:
-                fc = model.fit(origin, strict=False).forecast(horizon, areas=list(areas))
-            except SendlibInputError as exc:
-                log.info("backtest %s: origin %d left out (%s)", name, origin, exc)
-                continue
-            frames.append(_scored(panel, fc.rename(columns={"method": "used"}).assign(method=name), origin))
+        frames += _forecasts(CaseloadModel(panel, name, max_horizon=horizon, guard=guard), origins, horizon, areas)
         timings[name] = time.perf_counter() - started
         log.info("backtest %s: %.1f s", name, timings[name])
     errors = _score(pd.concat(frames, ignore_index=True).dropna(subset=["actual", "point"]))
     summary = summarise(errors)
     summary["seconds"] = summary["method"].map(timings)
     return errors, summary
+
+
+def _forecasts(model: CaseloadModel, origins, horizon: int, areas) -> list[pd.DataFrame]:
+    """The model's forecasts of `areas` at each origin, with their actuals (origins where it cannot
+    run are left out, and logged)."""
+    frames = []
+    for origin in origins:
+        try:
+            fc = model.fit(origin, strict=False).forecast(horizon, areas=list(areas))
+        except SendlibInputError as exc:
+            log.info("backtest %s: origin %d left out (%s)", model.method, origin, exc)
+            continue
+        frames.append(_scored(model.panel, fc.rename(columns={"method": "used"}).assign(method=model.method), origin))
+    return frames
+
+
+def _interval_score(errors: pd.DataFrame) -> pd.Series:
+    """The weighted interval score of the 80% and 95% intervals (Bracher et al. 2021, without the
+    median term), on the log scale so that LAs of every size count alike: for each level, the
+    width plus 2/alpha times any distance by which the outcome fell outside, weighted alpha/2.
+    Lower is better: it rewards narrow intervals and penalises misses, so it is proper."""
+    y = np.log(errors["actual"])
+    total = pd.Series(0.0, index=errors.index)
+    for level, alpha in (("80", 0.2), ("95", 0.05)):
+        lo, hi = np.log(errors[f"lower{level}"]), np.log(errors[f"upper{level}"])
+        score = (hi - lo) + 2 / alpha * ((lo - y).clip(lower=0) + (y - hi).clip(lower=0))
+        total += alpha / 2 * score
+    return total / 0.125  # the sum of the weights alpha/2: an average over the two levels
 
 
 def _score(errors: pd.DataFrame) -> pd.DataFrame:
@@ -91,6 +114,7 @@ def _score(errors: pd.DataFrame) -> pd.DataFrame:
     for level in ("80", "95"):
         inside = (errors["actual"] >= errors[f"lower{level}"]) & (errors["actual"] <= errors[f"upper{level}"])
         errors[f"covered{level}"] = inside.astype("boolean").where(errors[f"lower{level}"].notna())
+    errors["interval_score"] = _interval_score(errors)
     errors = errors.drop(columns=["mase_scale", "flag"], errors="ignore")
     return errors.sort_values(["method", "area_code", "origin", "horizon"]).reset_index(drop=True)
 
@@ -107,6 +131,7 @@ def summarise(errors: pd.DataFrame, by=("method", "horizon")) -> pd.DataFrame:
         "bias": g["pe"].mean(),
         "coverage80": g["covered80"].mean().astype(float) * 100,
         "coverage95": g["covered95"].mean().astype(float) * 100,
+        "interval_score": g["interval_score"].mean(),
     })
     return out.reset_index()
 
@@ -178,6 +203,61 @@ def decide_default(folds: list[Fold]) -> tuple[str, str]:
                       f"(MAPE {baselines.min():.2f}% against {s[fold.chosen]:.2f}%)")
     return fold.chosen, (f"chosen on origins up to {fold.cutoff}; out of time it beat every simple baseline "
                          f"(MAPE {s[fold.chosen]:.2f}% against {baselines.min():.2f}%)")
+
+
+def half_life_backtest(panel: Panel, method: str, areas, origins=None, horizon: int = 3,
+                       half_lives=HALF_LIVES) -> pd.DataFrame:
+    """Backtest `method`'s intervals with each half-life of :data:`~sendlib.forecast.intervals.HALF_LIVES`
+    (the method is run once per origin; only the calibration differs). Returns the errors of
+    :func:`run_backtest` with a `half_life` column (NaN for equal weights)."""
+    origins = list(range(FIRST_ORIGIN, panel.last_year)) if origins is None else [int(o) for o in origins]
+    base = CaseloadModel(panel, method, max_horizon=horizon)
+    frames = []
+    for half_life in half_lives:
+        model = CaseloadModel(panel, method, max_horizon=horizon, half_life=half_life)
+        model.share_runs(base, before=panel.last_year + 1)
+        scored = _forecasts(model, origins, horizon, areas)
+        base = model
+        frames += [f.assign(half_life=np.nan if half_life is None else float(half_life)) for f in scored]
+    return _score(pd.concat(frames, ignore_index=True).dropna(subset=["actual", "point"]))
+
+
+@dataclass
+class HalfLifeFold:
+    """One cutoff of the half-life choice: the half-life with the lowest interval score on the
+    forecasts known at `cutoff`, and every half-life's out-of-time coverage on the later origins."""
+
+    cutoff: int
+    chosen: float | None
+    selection: pd.DataFrame  # half_life, interval_score, n
+    summary: pd.DataFrame    # half_life, horizon: out-of-time scores
+
+
+def choose_half_life(errors: pd.DataFrame, cutoffs=SELECTION_CUTOFFS) -> list[HalfLifeFold]:
+    """The forward-chained choice of the intervals' half-life over :func:`half_life_backtest`
+    errors: at each cutoff, the half-life with the lowest mean interval score over SELECTION_HORIZONS
+    on the forecasts (with intervals under every half-life) whose targets are at most the cutoff,
+    scored on the origins cutoff + 1 .. cutoff + SCORED_ORIGINS."""
+    e = errors[errors["interval_score"].notna()].assign(half_life=errors["half_life"].fillna(-1.0))
+    cells = e.groupby(["area_code", "origin", "horizon"])["half_life"].nunique()
+    full = cells[cells == e["half_life"].nunique()].index
+    e = e[pd.MultiIndex.from_frame(e[["area_code", "origin", "horizon"]]).isin(full)]
+    folds = []
+    for cutoff in cutoffs:
+        known = e[(e["year"] <= cutoff) & e["horizon"].isin(SELECTION_HORIZONS)]
+        scored = [o for o in range(cutoff + 1, cutoff + 1 + SCORED_ORIGINS) if o in set(e["origin"])]
+        if known.empty or not scored:
+            continue
+        table = known.groupby("half_life").agg(interval_score=("interval_score", "mean"), n=("interval_score", "size"))
+        best = float(table["interval_score"].idxmin())
+        later = summarise(e[e["origin"].isin(scored)], by=("half_life", "horizon"))
+        folds.append(HalfLifeFold(cutoff, None if best < 0 else best, _equal_weights_named(table.reset_index()),
+                                  _equal_weights_named(later)))
+    return folds
+
+
+def _equal_weights_named(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.assign(half_life=frame["half_life"].map(lambda v: "equal weights" if v < 0 else f"{v:g} years"))
 
 
 def target_check(summary: pd.DataFrame, method: str) -> pd.DataFrame:

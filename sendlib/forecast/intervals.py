@@ -5,17 +5,28 @@ O' whose target year O' + h is at most O: nothing after the origin is looked at.
 log scale (log actual - log point) and split in two:
 
 - a **national** part, common to all LAs at one origin (the median error of that origin: England
-  grew faster or slower than the method expected). National surprises come one a year, so a few
-  calm years say little about the next shock: its one-year size is the root mean square of the
-  medians of every past origin at hand (up to eight), or England's latest change in growth when
-  that is larger (**widen when growth shifts**); a surprise in growth persists, so the national
-  part grows in proportion to the horizon;
+  grew faster or slower than the method expected). Its one-year size is the weighted root mean
+  square of the medians of the past origins, or England's latest change in growth when that is
+  larger (**widen when growth shifts**); a surprise in growth persists, so the national part grows
+  in proportion to the horizon;
 - an **idiosyncratic** part (each LA's error less its origin's median), whose spread shrinks with
-  the size of the LA (small LAs are noisier): s^2 = a + b / caseload, fitted on the one-year errors
-  of the last :data:`RECENT_ORIGINS` origins (**calibrate on recent errors**), with smoothed
-  empirical quantiles of the standardised errors. Longer horizons scale it by the ratio of h-year to one-year
-  spread seen at past origins (**scale by horizon**); beyond the horizons that can be measured
-  (:data:`MEASURED_HORIZONS`), the ratio follows the power of the horizon the measured ones show.
+  the size of the LA (small LAs are noisier): s^2 = a + b / caseload, fitted by weighted least
+  squares to the one-year errors of areas with at least :data:`MIN_FIT_SIZE` plans (the City of
+  London and the Isles of Scilly, a few dozen plans each, would otherwise decide b alone, so that one
+  wrong figure of theirs moved every small LA's interval; b is extrapolated to them), with weighted
+  Harrell-Davis quantiles of the standardised errors.
+  Longer horizons scale it by the ratio of h-year to one-year spread seen at past origins (**scale
+  by horizon**); beyond the horizons that can be measured (:data:`MEASURED_HORIZONS`), the ratio
+  follows the power of the horizon the measured ones show.
+
+**Calibrate on recent errors**: each past origin's errors weigh 0.5 ** (age / half-life), age in
+years before the latest past origin. The spread of LAs' errors has not been steady (it rose with the
+2014 reform and has fallen since), so a window of equal weights keeps old, larger errors and gives
+intervals wider than their level. The half-life (:data:`HALF_LIFE`) is chosen from
+:data:`HALF_LIVES` by the forward-chained backtest on early origins only, by the weighted interval
+score (:func:`sendlib.forecast.backtest.choose_half_life`); `benchmarks/bench_backtest.py` re-runs
+that choice and fails if it no longer gives HALF_LIFE. The price of recency: a national shock like
+2014's is forgotten within a few years, so the intervals describe a policy era like the recent one.
 
 The interval of an LA of caseload n at horizon h is point + q x sqrt(stretch_h^2 (a + b/n) +
 national_h^2), q the standardised quantiles.
@@ -28,9 +39,12 @@ import numpy as np
 import pandas as pd
 
 LEVELS = {"lower95": 0.025, "lower80": 0.10, "upper80": 0.90, "upper95": 0.975}
-RECENT_ORIGINS = 5     # one-year errors of this many latest origins calibrate the intervals
+HALF_LIFE = 0.5        # years: a past origin's errors weigh half as much as the next one's after this
+HALF_LIVES = (None, 4.0, 2.0, 1.0, 0.5)  # the choices the backtest compares (None: equal weights)
+RECENT_ORIGINS = 5     # the ratio of h-year to one-year spread is the median over this many latest origins
 MEASURED_HORIZONS = 3  # horizons whose spread is measured from past errors; beyond, extrapolated
 MIN_ERRORS = 60        # fewer one-year errors than this: the origin is too early to calibrate
+MIN_FIT_SIZE = 50      # areas with fewer plans are left out of the scale fit, and its b extrapolated to them
 TRIM_Z = 5.0           # errors beyond this many scales are left out of the scale fit and quantiles
 
 
@@ -74,36 +88,61 @@ class Calibration:
         return {name: np.exp(np.asarray(log_point) + q * s) for name, q in self.quantiles.items()}
 
 
-def fit_scale(errors: np.ndarray, size: np.ndarray) -> tuple[float, float]:
-    """Return (a, b) of s^2 = a + b / size, fitted by least squares to the squared errors, then
-    again without the gross outliers (beyond :data:`TRIM_Z` scales of the first fit): one wild
+def origin_weights(origins, half_life: float | None) -> np.ndarray:
+    """The weight of each error by its origin: 0.5 ** (age / half_life), age in years before the
+    latest origin given (all 1 when `half_life` is None)."""
+    origins = np.asarray(origins, dtype=float)
+    if half_life is None or origins.size == 0:
+        return np.ones(origins.size)
+    return 0.5 ** ((origins.max() - origins) / float(half_life))
+
+
+def fit_scale(errors: np.ndarray, size: np.ndarray, weights=None) -> tuple[float, float]:
+    """Return (a, b) of s^2 = a + b / size, fitted by weighted least squares to the squared errors,
+    then again without the gross outliers (beyond :data:`TRIM_Z` scales of the first fit): one wild
     error must not widen every LA's interval."""
     size = np.maximum(np.asarray(size, dtype=float), 1.0)
     sq = np.asarray(errors, dtype=float) ** 2
-    a, b = _least_squares_scale(np.minimum(sq, np.quantile(sq, 0.99)), size)
+    w = np.ones(sq.size) if weights is None else np.asarray(weights, dtype=float)
+    if (size >= MIN_FIT_SIZE).sum() >= MIN_ERRORS:  # the tiniest areas would decide b alone
+        size, sq, w = size[size >= MIN_FIT_SIZE], sq[size >= MIN_FIT_SIZE], w[size >= MIN_FIT_SIZE]
+    a, b = _least_squares_scale(np.minimum(sq, np.quantile(sq, 0.99)), size, w)
     keep = sq <= TRIM_Z ** 2 * (a + b / size)
-    return _least_squares_scale(sq[keep], size[keep]) if keep.sum() >= MIN_ERRORS // 2 else (a, b)
+    return _least_squares_scale(sq[keep], size[keep], w[keep]) if keep.sum() >= MIN_ERRORS // 2 else (a, b)
 
 
-def _least_squares_scale(sq: np.ndarray, size: np.ndarray) -> tuple[float, float]:
+def _least_squares_scale(sq: np.ndarray, size: np.ndarray, w: np.ndarray) -> tuple[float, float]:
+    root = np.sqrt(w)
     design = np.column_stack([np.ones_like(size), 1.0 / size])
-    (a, b), *_ = np.linalg.lstsq(design, sq, rcond=None)
-    floor = 0.05 * float(np.mean(sq)) + 1e-8
+    (a, b), *_ = np.linalg.lstsq(design * root[:, None], sq * root, rcond=None)
+    mean = float(np.average(sq, weights=w))
+    floor = 0.05 * mean + 1e-8
     if b < 0 or a < floor:  # keep the variance positive and larger for small LAs
         b = max(float(b), 0.0)
-        a = max(float(np.mean(sq)) - b * float(np.mean(1.0 / size)), floor)
+        a = max(mean - b * float(np.average(1.0 / size, weights=w)), floor)
     return float(a), float(b)
 
 
-def standardised_quantiles(z: np.ndarray) -> dict[str, float]:
-    """The interval quantiles of standardised errors: Harrell-Davis estimates (a weighted average of
-    every order statistic, so no single error decides a quantile) of the errors within TRIM_Z."""
-    from scipy.stats.mstats import hdquantiles
+def standardised_quantiles(z: np.ndarray, weights=None) -> dict[str, float]:
+    """The interval quantiles of standardised errors within TRIM_Z: weighted Harrell-Davis estimates
+    (a Beta-weighted average of every order statistic, so no single error decides a quantile; with
+    weights, the Beta weights are taken over the cumulative weights and the effective sample size,
+    as in Akinshin's weighted Harrell-Davis estimator; equal weights give the classic estimator)."""
+    from scipy.stats import beta
 
     z = np.asarray(z, dtype=float)
-    z = z[np.abs(z) <= TRIM_Z]
-    values = np.asarray(hdquantiles(z, prob=list(LEVELS.values())), dtype=float)
-    return dict(zip(LEVELS, map(float, values)))
+    w = np.ones(z.size) if weights is None else np.asarray(weights, dtype=float)
+    keep = np.abs(z) <= TRIM_Z
+    order = np.argsort(z[keep], kind="stable")
+    z, w = z[keep][order], w[keep][order]
+    n_eff = w.sum() ** 2 / (w ** 2).sum()
+    edges = np.concatenate([[0.0], np.cumsum(w) / w.sum()])
+    edges[-1] = 1.0
+    out = {}
+    for name, p in LEVELS.items():
+        cdf = beta.cdf(edges, p * (n_eff + 1), (1 - p) * (n_eff + 1))
+        out[name] = float(np.dot(np.diff(cdf), z))
+    return out
 
 
 def _split(errors: pd.DataFrame) -> pd.DataFrame:
@@ -133,24 +172,24 @@ def _stretch(errors: pd.DataFrame, horizon: int) -> tuple[dict[int, float], list
     return out, notes
 
 
-def calibrate(errors: pd.DataFrame, horizon: int, growth_shift: float = 0.0) -> Calibration:
+def calibrate(errors: pd.DataFrame, horizon: int, growth_shift: float = 0.0,
+              half_life: float | None = HALF_LIFE) -> Calibration:
     """Return the calibration from past errors (columns origin, h, error, size: see
     :meth:`sendlib.forecast.models.CaseloadModel.past_errors`), for horizons up to `horizon`.
-    `growth_shift` is England's latest change in yearly log growth.
+    `growth_shift` is England's latest change in yearly log growth; `half_life` (years, None for
+    equal weights) weighs each past origin's errors by their age.
 
     Raises ValueError when there are too few one-year errors (the origin is too early)."""
-    one = errors[errors["h"] == 1]
-    recent = sorted(one["origin"].unique())[-RECENT_ORIGINS:]
-    one = _split(one[one["origin"].isin(recent)])
-    if len(one) < MIN_ERRORS or len(recent) < 2:
+    one = _split(errors[errors["h"] == 1])
+    if len(one) < MIN_ERRORS or one["origin"].nunique() < 2:
         raise ValueError("too few past out-of-sample errors to calibrate intervals: the origin is too early")
+    w = origin_weights(one["origin"], half_life)
     size = one["size"].to_numpy()
-    a, b = fit_scale(one["own"].to_numpy(), size)
+    a, b = fit_scale(one["own"].to_numpy(), size, w)
     z = one["own"].to_numpy() / np.sqrt(a + b / np.maximum(size, 1.0))
-    quantiles = standardised_quantiles(z)
-    # national surprises come one a year: every past origin at hand is used, not only the recent ones
-    every = errors[errors["h"] == 1]
-    medians = every.groupby("origin")["error"].median().to_numpy()
-    national1 = max(float(np.sqrt(np.mean(medians ** 2))), abs(float(growth_shift)))
+    quantiles = standardised_quantiles(z, w)
+    medians = one.groupby("origin")["error"].median()
+    national1 = float(np.sqrt(np.average(medians.to_numpy() ** 2, weights=origin_weights(medians.index, half_life))))
+    national1 = max(national1, abs(float(growth_shift)))
     stretch, notes = _stretch(errors, horizon)
     return Calibration(a, b, quantiles, national1, stretch, len(one), notes)

@@ -119,12 +119,15 @@ class CaseloadForecastResult:
 class CaseloadModel:
     """Forecast model of the total caseload of every area in a panel, with one method.
 
-    `guard=False` turns the plausibility guard off (for backtests of a method as it is)."""
+    `guard=False` turns the plausibility guard off (for backtests of a method as it is); `half_life`
+    weighs the past errors that calibrate the intervals (:func:`sendlib.forecast.intervals.calibrate`)."""
 
-    def __init__(self, panel: Panel, method: str = DEFAULT_METHOD, *, max_horizon: int = 5, guard: bool = True):
+    def __init__(self, panel: Panel, method: str = DEFAULT_METHOD, *, max_horizon: int = 5, guard: bool = True,
+                 half_life: float | None = intervals.HALF_LIFE):
         if method not in METHODS:
             raise SendlibInputError(f"unknown forecast method {method!r}", hint=f"choose from {', '.join(METHODS)}")
         self.panel, self.method, self.max_horizon, self.guard = panel, method, max(int(max_horizon), 1), guard
+        self.half_life = half_life
         self._runs: dict[int, MethodFit] = {}
         self._fallback: CaseloadModel | None = None
 
@@ -171,7 +174,8 @@ class CaseloadModel:
         england = logs[int(np.flatnonzero(self.panel.caseload.index == self.panel.national_code)[0])]
         shift = float((england[-1] - england[-2]) - (england[-2] - england[-3])) if len(england) >= 3 else 0.0
         try:
-            return intervals.calibrate(self.past_errors(origin), self.max_horizon, growth_shift=shift)
+            return intervals.calibrate(self.past_errors(origin), self.max_horizon, growth_shift=shift,
+                                       half_life=self.half_life)
         except ValueError as exc:
             raise SendlibInputError(f"origin {origin}: {exc}", hint="choose a later --origin") from exc
 
@@ -208,7 +212,7 @@ class CaseloadModel:
         if falls and self.method != guard.FALLBACK_METHOD:
             if self._fallback is None:
                 self._fallback = CaseloadModel(self.panel, guard.FALLBACK_METHOD, max_horizon=self.max_horizon,
-                                               guard=False)
+                                               guard=False, half_life=self.half_life)
             fallback = self._fallback.fit(origin, strict=strict)
             log_point.loc[falls] = fallback.log_point.loc[falls].to_numpy()
             method_of.loc[falls] = guard.FALLBACK_METHOD
