@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 LEVELS = {"lower95": 0.025, "lower80": 0.10, "upper80": 0.90, "upper95": 0.975}
-HALF_LIFE = 0.5        # years: a past origin's errors weigh half as much as the next one's after this
+HALF_LIFE = 0.5        # years: errors this much older than the latest weigh half as much
 HALF_LIVES = (None, 4.0, 2.0, 1.0, 0.5)  # the choices the backtest compares (None: equal weights)
 RECENT_ORIGINS = 5     # the ratio of h-year to one-year spread is the median over this many latest origins
 MEASURED_HORIZONS = 3  # horizons whose spread is measured from past errors; beyond, extrapolated
