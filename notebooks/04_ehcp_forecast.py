@@ -97,6 +97,7 @@ nb.show(result.accuracy_table(), caption="Out-of-time accuracy: all LAs and this
 
 # %%
 nb.show(result.coverage_by_origin_table(), caption="Out-of-time accuracy of the chosen method, by origin")
+nb.say([result.coverage_band_point()])
 
 # %% [markdown]
 # ## Checks of the published figures

@@ -217,6 +217,28 @@ def test_the_tiniest_areas_do_not_decide_every_small_las_interval():
     assert moved.scale(1, 12) > 0.1  # its own interval is still wide, from b extrapolated
 
 
+def test_one_years_coverage_falls_in_its_band_nine_years_in_ten():
+    from sendlib.forecast.robust import robust_sd
+
+    # a spread that wanders from year to year by a known amount; intervals set on last year's errors
+    rng = np.random.default_rng(11)
+    change, years, las = 0.2, 1500, 600
+    spread = 0.04 * np.exp(np.cumsum(rng.normal(0, change, years)))
+    errors = pd.DataFrame({"origin": np.repeat(np.arange(years), las),
+                           "error": rng.normal(0, np.repeat(spread, las))})
+    measured = intervals.spread_change(errors)
+    assert change < measured < 1.1 * change  # a little above: each year's spread is itself estimated
+    assert np.isnan(intervals.spread_change(errors[errors["origin"] < 2]))  # one change is not enough
+    assert np.isnan(intervals.spread_change(errors.groupby("origin").head(20)))  # nor 20 LAs a year
+    low, high = intervals.coverage_band(0.8, measured)
+    assert low < 80 < high and intervals.coverage_band(0.8, 0.0) == pytest.approx((80, 80))
+    by_year = errors["error"].to_numpy().reshape(years, las)
+    set_on = 1.2816 * np.array([robust_sd(e) for e in by_year[:-1]])
+    held = (np.abs(by_year[1:]) <= set_on[:, None]).mean(axis=1) * 100
+    inside = ((held >= low) & (held <= high)).mean()
+    assert 0.86 < inside < 0.95  # nine years in ten
+
+
 # ---------------------------------------------------------------------------------------------
 # forward chaining
 
@@ -245,6 +267,12 @@ def test_forward_chain_scores_later_origins_side_by_side(fast_errors):
         assert {"national_growth", "pooled_growth", "own_growth_3y", fold.chosen} <= set(fold.summary["method"])
         assert set(fold.by_origin["origin"]) == set(fold.scored_origins)
         assert fold.summary["coverage80"].between(0, 100).all()
+        # known at the cutoff: how much the spread of errors changes from year to year, and so the
+        # range one year's coverage can be expected in; the recent years' coverage lies within it
+        assert 0.05 < fold.spread_change < 0.5
+        low, high = fold.bands["coverage80"]
+        assert 55 < low < 80 < high < 97
+        assert fold.outside_band().empty, fold.by_origin
     default, why = decide_default(folds)
     assert default == DEFAULT_METHOD, why
 

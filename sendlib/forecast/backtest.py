@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from sendlib.errors import SendlibInputError
-from sendlib.forecast.intervals import HALF_LIVES
+from sendlib.forecast.intervals import HALF_LIVES, coverage_band, spread_change
 from sendlib.forecast.methods import BASELINES, METHODS
 from sendlib.forecast.models import CaseloadModel
 from sendlib.forecast.panel import Panel
@@ -150,6 +150,14 @@ class Fold:
     scored_origins: list[int]
     summary: pd.DataFrame  # method, horizon: out-of-time scores
     by_origin: pd.DataFrame  # method, origin, horizon: out-of-time scores
+    spread_change: float = float("nan")  # the chosen method's year-on-year change in spread, known at cutoff
+    bands: dict[str, tuple[float, float]] = field(default_factory=dict)  # coverage80/95: one origin's 9-in-10 range
+
+    def outside_band(self, horizon: int = 1) -> pd.DataFrame:
+        """The chosen method's out-of-time origins whose coverage fell outside its band."""
+        b = self.by_origin[(self.by_origin["method"] == self.chosen) & (self.by_origin["horizon"] == horizon)]
+        outside = [b[column].lt(low) | b[column].gt(high) for column, (low, high) in self.bands.items()]
+        return b[np.logical_or.reduce(outside)] if outside else b.iloc[:0]
 
 
 def comparable(errors: pd.DataFrame, methods) -> pd.DataFrame:
@@ -186,9 +194,17 @@ def forward_chain(errors: pd.DataFrame, cutoffs=SELECTION_CUTOFFS, candidates=No
         chosen, selection = choose_method(errors, cutoff, candidates)
         later = errors[errors["origin"].isin(scored)]
         later = comparable(later, later["method"].unique())
+        change = spread_change(_log_errors(errors, chosen, cutoff))
+        bands = {f"coverage{level}": coverage_band(level / 100, change) for level in (80, 95) if np.isfinite(change)}
         folds.append(Fold(cutoff, chosen, selection, scored, summarise(later),
-                          summarise(later, by=("method", "origin", "horizon"))))
+                          summarise(later, by=("method", "origin", "horizon")), change, bands))
     return folds
+
+
+def _log_errors(errors: pd.DataFrame, method: str, cutoff: int) -> pd.DataFrame:
+    """The one-year log errors of `method` whose targets are at most `cutoff` (origin, error)."""
+    e = errors[(errors["method"] == method) & (errors["horizon"] == 1) & (errors["year"] <= cutoff)]
+    return pd.DataFrame({"origin": e["origin"], "error": np.log(e["actual"] / e["point"])})
 
 
 def decide_default(folds: list[Fold]) -> tuple[str, str]:

@@ -30,6 +30,13 @@ that choice and fails if it no longer gives HALF_LIFE. The price of recency: a n
 
 The interval of an LA of caseload n at horizon h is point + q x sqrt(stretch_h^2 (a + b/n) +
 national_h^2), q the standardised quantiles.
+
+**What one year's coverage can be**: the intervals hold their level on average over origins, but
+not exactly at each. How widely LAs' errors spread changes from one year to the next (by about 20%,
+with no sign at the origin of which way), and an interval set on last year's spread holds less in
+a year whose errors spread out, more in one whose errors draw together. :func:`spread_change`
+measures that change from past errors and :func:`coverage_band` turns it into the range one
+origin's coverage can be expected to fall in.
 """
 from __future__ import annotations
 
@@ -143,6 +150,34 @@ def standardised_quantiles(z: np.ndarray, weights=None) -> dict[str, float]:
         cdf = beta.cdf(edges, p * (n_eff + 1), (1 - p) * (n_eff + 1))
         out[name] = float(np.dot(np.diff(cdf), z))
     return out
+
+
+def spread_change(log_errors: pd.DataFrame) -> float:
+    """The typical year-on-year change (root mean square, log scale) in the spread of LAs' one-year
+    errors: the spread of an origin is the robust sd of its LAs' log errors less their median.
+    `log_errors` has columns origin and error (one-year errors only); NaN with fewer than three
+    origins of at least 30 LAs."""
+    from sendlib.forecast.robust import robust_sd
+
+    spreads = []
+    for _, at_origin in log_errors.groupby("origin", sort=True):
+        e = at_origin["error"].to_numpy(dtype=float)
+        e = e[np.isfinite(e)]
+        if e.size >= 30:
+            spreads.append(robust_sd(e - np.median(e)))
+    changes = np.diff(np.log(spreads))
+    return float(np.sqrt(np.mean(changes ** 2))) if changes.size >= 2 else float("nan")
+
+
+def coverage_band(level: float, change: float, share: float = 0.9) -> tuple[float, float]:
+    """The range (%) within which one origin's coverage of intervals at `level` (0.8) falls in a
+    `share` of years, when that year's spread differs from the one the intervals were set on by a
+    normal log change of sd `change` (:func:`spread_change`), the errors being otherwise normal."""
+    from scipy.stats import norm
+
+    z, k = norm.ppf(0.5 + level / 2), norm.ppf(0.5 + share / 2)
+    low, high = (100 * (2 * norm.cdf(z * np.exp(sign * k * change)) - 1) for sign in (-1, 1))
+    return float(low), float(high)
 
 
 def _split(errors: pd.DataFrame) -> pd.DataFrame:

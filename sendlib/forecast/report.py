@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from sendlib import disclosure
@@ -163,6 +164,19 @@ class ForecastReport:
                              "LAs": b["n"].astype(int), "mean abs. error %": b["mape"].round(1),
                              "inside 80% interval %": b["coverage80"].round(0),
                              "inside 95% interval %": b["coverage95"].round(0)})
+
+    def coverage_band_point(self) -> str:
+        """What one year's coverage can be expected to be, from how much the spread of errors changed
+        from year to year before the fold's cutoff (:func:`sendlib.forecast.intervals.coverage_band`)."""
+        fold = self._fold()
+        if fold is None or not fold.bands:
+            return ""
+        (low80, high80), (low95, high95) = fold.bands["coverage80"], fold.bands["coverage95"]
+        return (f"One year's coverage is not exactly its level: how widely LAs' forecasts were out changed by "
+                f"about {100 * (np.exp(fold.spread_change) - 1):.0f}% from one year to the next (known by "
+                f"{fold.cutoff}), with no sign beforehand of which way. So in nine years out of ten, one year's 80% "
+                f"intervals can be expected to hold between {low80:.0f}% and {high80:.0f}% of outcomes, and its 95% "
+                f"intervals between {low95:.0f}% and {high95:.0f}%; each year's figure is in the table above.")
 
     def consistency_table(self) -> pd.DataFrame:
         """The LA's own counts against the DfE figures, year by year."""
