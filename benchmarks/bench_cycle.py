@@ -1,5 +1,5 @@
 """Benchmark: a full demo review cycle (clean seven census years, publish the equality tables,
-execute the five notebooks, render manager and analyst HTML) on the Kingston-sized synthetic LA.
+execute the seven notebooks two at a time and render manager and analyst HTML) on the Kingston-sized synthetic LA.
 Target: under 60 seconds on this machine (2 cores). Prints the figures; exits 1 if missed."""
 from __future__ import annotations
 

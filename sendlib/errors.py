@@ -21,6 +21,17 @@ class SendlibInputError(Exception):
             text = f"{text} ({hint})"
         super().__init__(text)
 
+    def __reduce__(self):
+        """Pickled whole (message, file, row, column, hint), as when raised in a worker process."""
+        return _rebuilt, (type(self), self.args, self.__dict__)
+
+
+def _rebuilt(cls, args, state):
+    exc = cls.__new__(cls)
+    Exception.__init__(exc, *args)
+    exc.__dict__.update(state)
+    return exc
+
 
 class ConfigError(SendlibInputError):
     """A review-cycle configuration is missing or inconsistent."""

@@ -168,14 +168,20 @@ class _Grid:
     header: list[str]
     rows: list[list[str]]
     reasons: list[str]
+    _named: int = field(init=False, repr=False)         # cells a row needs: up to the last named column
+    _header_key: list[str] = field(init=False, repr=False)  # the header as _is_header compares it
+
+    def __post_init__(self) -> None:
+        self._named = max((i + 1 for i, h in enumerate(self.header) if h.strip()), default=0)
+        self._header_key = _header_key(self.header)
 
     def add(self, cells: list[str], reason: str = "") -> None:
         """Add a data row: padded to the header, or blanked with a reason."""
         width = len(self.header)
-        named = max((i + 1 for i, h in enumerate(self.header) if h.strip()), default=0)
-        if not reason and _is_header(cells, self.header):
+        if not reason and self._header_key and cells and _cell_key(cells[0]) == self._header_key[0] \
+                and _header_key(cells) == self._header_key:  # the first cell first: most rows differ there
             reason = REPEATED_HEADER
-        if not reason and len(cells) < named:
+        if not reason and len(cells) < self._named:
             reason = SHORT_ROW
         if not reason and any(c.strip() for c in cells[width:]):
             reason = LONG_ROW
@@ -188,13 +194,20 @@ class _Grid:
         return df, pd.Series(self.reasons, index=df.index, dtype=object)
 
 
+def _cell_key(value) -> str:
+    return str(value).replace("\ufeff", "").strip().lower()
+
+
+def _header_key(values) -> list[str]:
+    """Cells as compared with the header: no BOM, case or surrounding space, no trailing blanks."""
+    out = [_cell_key(v) for v in values]
+    while out and not out[-1]:
+        out.pop()
+    return out
+
+
 def _is_header(cells: list, header: list[str]) -> bool:
-    def norm(values) -> list[str]:
-        out = [str(v).replace("\ufeff", "").strip().lower() for v in values]
-        while out and not out[-1]:
-            out.pop()
-        return out
-    return bool(header) and norm(cells) == norm(header)
+    return bool(header) and _header_key(cells) == _header_key(header)
 
 
 def _separator(text: str) -> str:

@@ -93,6 +93,15 @@ def test_header_repeated_mid_file_is_rejected(year, tmp_path, capsys):
     assert rejected.loc[rejected["row_number"] == "151", "rule"].tolist() == ["repeated_header"]
 
 
+def test_a_repeated_header_is_found_whatever_its_first_cell():
+    from sendlib.readers import REPEATED_HEADER, _Grid
+
+    grid = _Grid(["", "upn", "sex"], [], [])  # an export whose first column has no name
+    for cells in (["1", "A123", "M"], [" ", "UPN", "Sex "], ["\ufeff", "upn", "sex", ""], ["", "upn", "F"]):
+        grid.add(cells)
+    assert grid.reasons == ["", REPEATED_HEADER, REPEATED_HEADER, ""]
+
+
 @pytest.mark.parametrize("edit, rule", [("drop a field", "short_row"), ("add a field", "long_row")])
 def test_a_row_with_the_wrong_number_of_fields_is_rejected(year, tmp_path, capsys, edit, rule):
     secrets = personal(year)
@@ -210,3 +219,15 @@ def test_an_output_folder_inside_the_raw_folder_is_refused(year, capsys, inside)
     code, err = run(capsys, year, year / inside)
     assert code == 2 and len(err) == 1 and "inside the raw data folder" in err[0]
     assert sorted(p.name for p in year.iterdir()) == before
+
+
+def test_an_input_error_raised_in_a_worker_arrives_whole():
+    import pickle
+
+    from sendlib.errors import ConfigError, SendlibInputError
+
+    for cls in (SendlibInputError, ConfigError):
+        exc = cls("not a date", file="person.csv", row=12, column="personbirthdate", hint="use YYYY-MM-DD")
+        back = pickle.loads(pickle.dumps(exc))
+        assert type(back) is cls and str(back) == str(exc)
+        assert (back.file, back.row, back.column, back.hint) == ("person.csv", 12, "personbirthdate", "use YYYY-MM-DD")

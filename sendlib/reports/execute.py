@@ -100,32 +100,59 @@ def execute(nb: Path, cycle: Cycle) -> NotebookRun:
         shutil.rmtree(socket_dir, ignore_errors=True)
 
 
-def execute_all(nbs: list[Path], cycle: Cycle, workers: int | None = None) -> list[NotebookRun]:
-    """Execute the notebooks, two at a time on a multi-core machine (each in its own kernel);
-    progress is logged as each finishes. Returns the runs in the order of `nbs`."""
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+class Workers:
+    """The run's worker processes, two on a multi-core machine (none on one core: jobs then run in
+    the runner itself). Spawned once for the whole run, so that their start-up overlaps the first
+    jobs; on an error or Ctrl-C they are ended at once rather than left to finish their jobs."""
 
-    workers = workers or min(2, os.cpu_count() or 1, len(nbs) or 1)
+    def __init__(self, size: int | None = None):
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.size = size or min(2, os.cpu_count() or 1)
+        self.pool = None if self.size == 1 else ProcessPoolExecutor(
+            max_workers=self.size, mp_context=multiprocessing.get_context("spawn"),
+            initializer=supervise.worker_init, initargs=(os.getpid(),))
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self.pool is None:
+            return
+        if exc_type is None:
+            self.pool.shutdown()
+            return
+        for process in list(getattr(self.pool, "_processes", {}).values()):
+            process.kill()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def run(self, job, items: list, *args, ordered: bool = False):
+        """Yield (item, job(item, *args)) as each job finishes, or in the order of `items` if
+        `ordered` (then the first item that fails is the one whose error is raised)."""
+        from concurrent.futures import as_completed
+
+        if self.pool is None:
+            for item in items:
+                yield item, job(item, *args)
+            return
+        futures = {self.pool.submit(job, item, *args): item for item in items}
+        for future in (futures if ordered else as_completed(futures)):
+            yield futures[future], future.result()
+
+
+def execute_all(nbs: list[Path], cycle: Cycle, workers: Workers | None = None, job=None) -> list[NotebookRun]:
+    """Execute the notebooks on the `workers` (each in its own kernel; default: two processes on a
+    multi-core machine); progress is logged as each finishes. Returns the runs in the order of
+    `nbs`. `job` (a module-level function of a notebook and the cycle, default :func:`execute`)
+    is what each runs."""
+    if workers is None:
+        with Workers(min(2, os.cpu_count() or 1, len(nbs) or 1)) as own:
+            return execute_all(nbs, cycle, own, job)
+    logger.info("[notebooks] %d to run, %d at a time", len(nbs), min(workers.size, len(nbs)))
     runs: dict[Path, NotebookRun] = {}
-    logger.info("[notebooks] %d to run, %d at a time", len(nbs), workers)
-    if workers == 1:
-        for i, nb in enumerate(nbs, 1):
-            runs[nb] = execute(nb, cycle)
-            _report_progress(i, len(nbs), runs[nb])
-    else:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=supervise.worker_init, initargs=(os.getpid(),))
-        try:
-            futures = {pool.submit(execute, nb, cycle): nb for nb in nbs}
-            for i, future in enumerate(as_completed(futures), 1):
-                runs[futures[future]] = future.result()
-                _report_progress(i, len(nbs), runs[futures[future]])
-        except BaseException:  # Ctrl-C or a stop: end the workers now rather than wait for their notebooks
-            for process in list(getattr(pool, "_processes", {}).values()):
-                process.kill()
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        pool.shutdown()
+    for i, (nb, run) in enumerate(workers.run(job or execute, nbs, cycle), 1):
+        runs[nb] = run
+        _report_progress(i, len(nbs), run)
     return [runs[nb] for nb in nbs]
 
 

@@ -25,7 +25,7 @@ from sendlib.errors import ConfigError, RunFailed, SendlibInputError
 from sendlib.reports import index as index_pages
 from sendlib.reports import staging, status, supervise
 from sendlib.reports.config import SAFE_THRESHOLD, Cycle
-from sendlib.reports.execute import KERNEL, NotebookRun, error_line, execute, execute_all  # noqa: F401
+from sendlib.reports.execute import KERNEL, NotebookRun, Workers, error_line, execute, execute_all  # noqa: F401
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 logger = logging.getLogger(__name__)
@@ -74,21 +74,29 @@ def notebooks(only=None) -> list[Path]:
     return nbs
 
 
-def clean_years(cycle: Cycle, out_dir: Path | None = None) -> None:
-    """Clean every census year of the cycle into `out_dir`/<year>/ (default: its processed folder)."""
+def clean_year(year_and_date: tuple[int, str], cycle: Cycle, out_dir: Path) -> float:
+    """Clean one census year of the cycle into `out_dir`/<year>/; the seconds it took."""
     from sendlib import cleaning
 
-    out_dir = out_dir or cycle.processed_dir
+    (year, census_date), t = year_and_date, time.perf_counter()
+    steps = logging.getLogger("sendlib.cleaning")
+    steps.setLevel(logging.WARNING)  # one line per year here; `sendlib clean` shows the steps
+    cleaning.clean(cycle.raw_dir / str(year), out_dir / str(year), census_date,
+                   la_code=cycle.la_code, la_name=cycle.la_name, synthetic=cycle.synthetic,
+                   column_map=cycle.column_map)
+    return time.perf_counter() - t
+
+
+def clean_years(cycle: Cycle, out_dir: Path | None = None, workers: Workers | None = None) -> None:
+    """Clean every census year of the cycle into `out_dir`/<year>/ (default: its processed folder),
+    on the run's `workers` (default: one year after another in this process)."""
     steps = logging.getLogger("sendlib.cleaning")
     level = steps.level
-    steps.setLevel(logging.WARNING)  # one line per year here; `sendlib clean` shows the steps
     try:
-        for year, census_date in census_years(cycle).items():
-            t = time.perf_counter()
-            cleaning.clean(cycle.raw_dir / str(year), out_dir / str(year), census_date,
-                           la_code=cycle.la_code, la_name=cycle.la_name, synthetic=cycle.synthetic,
-                           column_map=cycle.column_map)
-            logger.info("  cleaned %d (%.1f s)", year, time.perf_counter() - t)
+        years = list(census_years(cycle).items())
+        jobs = (workers or Workers(1)).run(clean_year, years, cycle, out_dir or cycle.processed_dir, ordered=True)
+        for (year, _), seconds in jobs:
+            logger.info("  cleaned %d (%.1f s)", year, seconds)
     finally:
         steps.setLevel(level)
 
@@ -177,13 +185,13 @@ def lock_path(cycle: Cycle) -> Path:
     return cycle.reports_dir.parent / staging.STAGING / f"{cycle.reports_dir.name}.lock"
 
 
-def _clean_stage(cycle: Cycle, data: dict) -> None:
+def _clean_stage(cycle: Cycle, data: dict, workers: Workers) -> None:
     """Clean into a staging folder and put it in place (unless the tables came out identical);
     the reports are marked stale before the tables they were built from are replaced."""
     logger.info("[clean]")
     stage = staging.fresh_staging(cycle.processed_dir)
     try:
-        clean_years(cycle, stage)
+        clean_years(cycle, stage, workers)
     except SendlibInputError:
         raise
     except OSError as exc:  # an extract that cannot be read, or a disk that is full: exit 2
@@ -199,26 +207,30 @@ def _clean_stage(cycle: Cycle, data: dict) -> None:
     data["tables"] = new
 
 
-def _render_reports(cycle: Cycle, nbs: list[Path], runs: list[NotebookRun], tables: str | None) -> list[dict]:
-    """Render each executed notebook (manager and analyst HTML); the status entry of each report."""
+def execute_and_render(nb: Path, cycle: Cycle) -> NotebookRun:
+    """Execute one notebook and render its manager and analyst HTML (in the worker, so that pages
+    are rendered while other notebooks still run); a page that cannot be rendered fails that
+    report only."""
     from sendlib.reports.render import render
 
-    entries = []
-    for nb, run in zip(nbs, runs):
-        executed = cycle.reports_dir / "executed" / nb.name
-        error = run.error
-        if executed.exists():
-            try:
-                render(executed, cycle.reports_dir / f"{nb.stem}.html",
-                       cycle.reports_dir / "analyst" / f"{nb.stem}.html", error=run.error)
-            except Exception as exc:  # a page that cannot be rendered fails that report only
-                error = error or f"rendering failed: {error_line(exc)}"
-        ok = run.status == "ok" and error is None
-        entries.append(status.report_entry(nb.stem, run.title, ok, run.seconds, error, tables))
-    return entries
+    run = execute(nb, cycle)
+    executed = cycle.reports_dir / "executed" / nb.name
+    if executed.exists():
+        try:
+            render(executed, cycle.reports_dir / f"{nb.stem}.html",
+                   cycle.reports_dir / "analyst" / f"{nb.stem}.html", error=run.error)
+        except Exception as exc:
+            run = dataclasses.replace(run, status="failed", error=run.error or f"rendering failed: {error_line(exc)}")
+    return run
 
 
-def _reports_stage(cycle: Cycle, nbs: list[Path], data: dict, partial: bool) -> list[dict]:
+def _entries(runs: list[NotebookRun], tables: str | None) -> list[dict]:
+    """The status entry of each report."""
+    return [status.report_entry(run.name, run.title, run.status == "ok" and run.error is None, run.seconds,
+                                run.error, tables) for run in runs]
+
+
+def _reports_stage(cycle: Cycle, nbs: list[Path], data: dict, partial: bool, workers: Workers) -> list[dict]:
     """Publish the tables, execute and render the notebooks into a staging copy of the reports
     folder, write its status, and put it in place. Returns the new report entries."""
     stage = staging.fresh_staging(cycle.reports_dir, copy_current=partial)
@@ -231,7 +243,10 @@ def _reports_stage(cycle: Cycle, nbs: list[Path], data: dict, partial: bool) -> 
         except Exception as exc:  # reported on the index; the notebooks still run
             data["stage_errors"][label] = error_line(exc)
             logger.warning("  %s failed: %s", label, error_line(exc))
-    entries = _render_reports(staged, nbs, execute_all(nbs, staged), data["tables"])
+    # the longest first, as long as the last run took (new ones first), so that no long one runs alone at the end
+    took = {r["name"]: r.get("seconds") or 0.0 for r in data["reports"]}
+    longest_first = sorted(nbs, key=lambda nb: -took.get(nb.stem, float("inf")))
+    entries = _entries(execute_all(longest_first, staged, workers, job=execute_and_render), data["tables"])
     status.merge_reports(data, entries)
     failed = [e["name"] for e in entries if e["status"] != "ready"] + list(data["stage_errors"])
     message = (f"{len(entries) - len(failed)}/{len(entries)} reports rendered" if not failed
@@ -274,9 +289,9 @@ def run_cycle(cycle: Cycle, only=None) -> int:
         data = status.new(cycle, status.read(cycle.reports_dir))
         write_status(cycle, status.current(data, running=True))
         try:
-            with supervise.Watchdog({"cycle": cycle.to_json()}, lock):
-                _clean_stage(cycle, data)
-                entries = _reports_stage(cycle, nbs, data, partial=bool(only))
+            with supervise.Watchdog({"cycle": cycle.to_json()}, lock), Workers() as workers:
+                _clean_stage(cycle, data, workers)
+                entries = _reports_stage(cycle, nbs, data, bool(only), workers)
         except BaseException as exc:
             _fail(cycle, data, exc)
             if isinstance(exc, OSError):
