@@ -206,6 +206,19 @@ def test_one_wild_error_does_not_widen_every_interval():
         intervals.calibrate(errors[errors["origin"] == 2019], 2)
 
 
+def test_past_errors_all_alike_give_intervals_from_the_national_part():
+    # every LA out by the same amount at each origin (a series copied forward, say): nothing to
+    # estimate a spread or shape from, but intervals all the same, not a division by zero
+    errors = _errors(range(2014, 2020), national=[0.01, -0.02, 0.03, -0.01, 0.02, -0.03])
+    errors["error"] = errors["origin"].map({2014: 0.01, 2015: -0.02, 2016: 0.03, 2017: -0.01,
+                                            2018: 0.02, 2019: -0.03}) * errors["h"]
+    cal = intervals.calibrate(errors, horizon=3)
+    assert cal.quantiles["upper80"] == pytest.approx(1.2816, abs=1e-3) and "all alike" in cal.notes[0]
+    bounds = cal.bounds(np.log(1000.0), 1000.0, 1)
+    assert bounds["lower80"] < 1000 * np.exp(-0.02) and bounds["upper95"] > 1000 * np.exp(0.04)
+    assert np.isnan(intervals.spread_change(errors[errors["h"] == 1]))
+
+
 def test_the_tiniest_areas_do_not_decide_every_small_las_interval():
     errors = _errors(range(2014, 2020))
     tiny = (errors["area_code"] == "0") & (errors["origin"] == 2019)

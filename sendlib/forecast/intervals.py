@@ -163,8 +163,8 @@ def spread_change(log_errors: pd.DataFrame) -> float:
     for _, at_origin in log_errors.groupby("origin", sort=True):
         e = at_origin["error"].to_numpy(dtype=float)
         e = e[np.isfinite(e)]
-        if e.size >= 30:
-            spreads.append(robust_sd(e - np.median(e)))
+        if e.size >= 30 and robust_sd(e) > 0:
+            spreads.append(robust_sd(e))
     changes = np.diff(np.log(spreads))
     return float(np.sqrt(np.mean(changes ** 2))) if changes.size >= 2 else float("nan")
 
@@ -198,8 +198,9 @@ def _stretch(errors: pd.DataFrame, horizon: int) -> tuple[dict[int, float], list
             at_origin = errors[errors["origin"] == origin]
             long = _split(at_origin[at_origin["h"] == h])["own"]
             short = _split(at_origin[at_origin["h"] == 1])["own"]
-            if len(long) >= 30 and len(short) >= 30:
-                ratios.append(robust_sd(long.to_numpy()) / robust_sd(short.to_numpy()))
+            spread = robust_sd(short.to_numpy())
+            if len(long) >= 30 and len(short) >= 30 and spread > 0:
+                ratios.append(robust_sd(long.to_numpy()) / spread)
         if not ratios:
             notes.append(f"no past {h}-year errors: the spread beyond {h - 1} years is extrapolated")
             break
@@ -223,8 +224,14 @@ def calibrate(errors: pd.DataFrame, horizon: int, growth_shift: float = 0.0,
     a, b = fit_scale(one["own"].to_numpy(), size, w)
     z = one["own"].to_numpy() / np.sqrt(a + b / np.maximum(size, 1.0))
     quantiles = standardised_quantiles(z, w)
+    notes = []
+    if not quantiles["upper80"] > quantiles["lower80"]:  # LAs' past errors all alike: no shape to estimate
+        from scipy.stats import norm
+
+        quantiles = {name: float(norm.ppf(p)) for name, p in LEVELS.items()}
+        notes.append("the LAs' past errors were all alike: normal quantiles are used")
     medians = one.groupby("origin")["error"].median()
     national1 = float(np.sqrt(np.average(medians.to_numpy() ** 2, weights=origin_weights(medians.index, half_life))))
     national1 = max(national1, abs(float(growth_shift)))
-    stretch, notes = _stretch(errors, horizon)
-    return Calibration(a, b, quantiles, national1, stretch, len(one), notes)
+    stretch, stretch_notes = _stretch(errors, horizon)
+    return Calibration(a, b, quantiles, national1, stretch, len(one), notes + stretch_notes)
