@@ -8,7 +8,7 @@ import pytest
 
 from sendlib.errors import SendlibInputError
 from sendlib.forecast import forecast_areas, guard, intervals
-from sendlib.forecast.backtest import choose_method, decide_default, forward_chain, run_backtest
+from sendlib.forecast.backtest import choose_method, decide_default, forward_chain, run_backtest, selection_cutoffs
 from sendlib.forecast.methods import BASELINES
 from sendlib.forecast.models import DEFAULT_METHOD, CaseloadModel
 from sendlib.forecast.panel import Panel
@@ -274,7 +274,7 @@ def test_choice_sees_only_forecasts_known_at_the_cutoff(fast_errors):
 
 def test_forward_chain_scores_later_origins_side_by_side(fast_errors):
     folds = forward_chain(fast_errors)
-    assert [f.cutoff for f in folds] == [2019, 2020]
+    assert [f.cutoff for f in folds] == [2019, 2020] and selection_cutoffs(fast_errors) == (2019, 2020)
     assert folds[0].scored_origins == [2020, 2021, 2022] and folds[1].scored_origins == [2021, 2022]
     for fold in folds:
         assert {"national_growth", "pooled_growth", "own_growth_3y", fold.chosen} <= set(fold.summary["method"])

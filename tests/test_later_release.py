@@ -46,8 +46,12 @@ def later(tmp_path_factory) -> list[Path]:
     return [DFE_2022, with_later_years(DFE_2025, folder / "education-health-and-care-plans_2025.zip")]
 
 
-def test_the_series_and_the_checks_reach_the_latest_year(later):
-    data = published.from_zips(later)
+@pytest.fixture(scope="module")
+def data(later):
+    return published.from_zips(later)
+
+
+def test_the_series_and_the_checks_reach_the_latest_year(data):
     kingston = data.table[(data.table["area_code"] == "314") & (data.table["measure"] == "caseload")
                           & (data.table["breakdown_topic"] == "total")].set_index("time_period")["value"]
     assert kingston.index.max() == 2025 and kingston[2023] == kingston[2024] == kingston[2025] == 1630
@@ -58,7 +62,7 @@ def test_the_series_and_the_checks_reach_the_latest_year(later):
     assert (copied["used"] < 300).all()  # its own parts (about 150), not the region's 6,078
 
 
-def test_the_forecast_starts_from_the_latest_year(later, tmp_path):
+def test_the_forecast_starts_from_the_latest_year(later, data, tmp_path):
     out = tmp_path / "out"
     assert cli.main(["forecast", *map(str, later), "--la", "314", str(out)]) == 0
     fc = pd.read_csv(out / "forecasts.csv")
@@ -66,7 +70,6 @@ def test_the_forecast_starts_from_the_latest_year(later, tmp_path):
     assert set(total["origin"]) == {2025} and list(total["year"]) == [2026, 2027, 2028, 2029, 2030]
     assert total["point"].is_monotonic_increasing and (total["lower80"] < total["point"]).all()
     # every LA's forecast follows on from its own January 2025 count, with nothing wild or flagged
-    data = published.from_zips(later)
     every = forecast_areas(data.table, horizon=1, breakdowns=()).set_index("area_code")
     las = every[every["geographic_level"] == "Local authority"]
     caseload = data.table[(data.table["measure"] == "caseload") & (data.table["breakdown_topic"] == "total")
@@ -74,3 +77,14 @@ def test_the_forecast_starts_from_the_latest_year(later, tmp_path):
     growth = (las["point"] / caseload.reindex(las.index)).dropna()
     assert len(growth) > 140 and growth.between(0.9, 1.25).all(), growth.describe()
     assert las["flag"].fillna("").eq("").mean() > 0.9
+
+
+def test_the_forward_chain_moves_on_with_the_data(data):
+    from sendlib.forecast.backtest import decide_default, forward_chain, run_backtest, selection_cutoffs
+
+    errors, _ = run_backtest(data.table, ["pooled_requests", "national_growth"], horizon=2)
+    assert errors["origin"].max() == 2024
+    folds = forward_chain(errors)
+    assert selection_cutoffs(errors) == (2019, 2020, 2021, 2022) == tuple(f.cutoff for f in folds)
+    assert folds[-1].scored_origins == [2023, 2024]  # the latest years are scored, not only 2020-2022
+    assert decide_default(folds)[0] in {"pooled_requests", "national_growth"}

@@ -188,7 +188,7 @@ def run_backtest(args) -> int:
     folds = backtest.forward_chain(errors)
     if not folds:
         raise SendlibInputError("the origins do not reach both sides of a selection cutoff "
-                                f"({', '.join(map(str, backtest.SELECTION_CUTOFFS))})",
+                                f"({backtest.FIRST_CUTOFF} or later, with {backtest.MIN_SCORED} origins after it)",
                                 hint="give --origins from before the cutoff to after it, e.g. 2015-2022")
     default, why = backtest.decide_default(folds)
     _write_backtest(out_dir, table, errors, summary, folds, default)

@@ -6,11 +6,13 @@ published is scored: per-LA errors and a summary per method and horizon (MAPE, m
 bias, coverage of the 80% and 95% intervals).
 
 :func:`forward_chain`: the choice of method is made on early origins only and scored on later
-origins the choice never saw. For each cutoff C in :data:`SELECTION_CUTOFFS` the candidates are
-compared on the forecasts whose targets are at most C (what was known at C), the one with the
-lowest MAPE over one and two years ahead is chosen, and it is scored, side by side with the simple
-methods of :data:`COMPARED`, on the origins C + 1 .. C + 3. If a simple baseline beats the chosen
-method out of time at the latest cutoff, the baseline is the default (:func:`decide_default`).
+origins the choice never saw. For each cutoff C (:func:`selection_cutoffs`: 2019, then a year later
+each time while two later origins remain: 2019 and 2020 for data to January 2023, more as later
+releases come) the candidates are compared on the forecasts whose targets are at most C (what was
+known at C), the one with the lowest MAPE over one and two years ahead is chosen, and it is scored,
+side by side with the simple methods of :data:`COMPARED`, on the origins C + 1 .. C + 3. If a
+simple baseline beats the chosen method out of time at the latest cutoff, the baseline is the
+default (:func:`decide_default`).
 """
 from __future__ import annotations
 
@@ -30,8 +32,9 @@ from sendlib.forecast.panel import Panel
 log = logging.getLogger(__name__)
 
 FIRST_ORIGIN = 2013
-SELECTION_CUTOFFS = (2019, 2020)
-SCORED_ORIGINS = 3
+FIRST_CUTOFF = 2019  # the first fold chooses on forecasts whose targets are at most this year
+SCORED_ORIGINS = 3   # a fold scores up to this many origins after its cutoff
+MIN_SCORED = 2       # and is made only while at least this many remain
 SELECTION_HORIZONS = (1, 2)
 COMPARED = ("national_growth", "pooled_growth", "own_growth_3y")
 MAPE_TARGETS = {1: 4.0, 2: 7.5}  # at most, % at one and two years ahead
@@ -183,11 +186,19 @@ def choose_method(errors: pd.DataFrame, cutoff: int, candidates=None) -> tuple[s
     return str(pool.sort_values(["mape", "method"]).iloc[0]["method"]), table.sort_values("mape")
 
 
-def forward_chain(errors: pd.DataFrame, cutoffs=SELECTION_CUTOFFS, candidates=None) -> list[Fold]:
-    """Return the folds of the forward chain over backtest `errors` (see the module docstring);
-    cutoffs the errors do not reach on both sides are left out."""
+def selection_cutoffs(errors: pd.DataFrame) -> tuple[int, ...]:
+    """The cutoffs of the forward chain: FIRST_CUTOFF, then one year later each time while at
+    least MIN_SCORED later origins of `errors` remain ((2019, 2020) for origins up to 2022)."""
+    last = int(errors["origin"].max()) if len(errors) else FIRST_CUTOFF
+    return tuple(range(FIRST_CUTOFF, last - MIN_SCORED + 1))
+
+
+def forward_chain(errors: pd.DataFrame, cutoffs=None, candidates=None) -> list[Fold]:
+    """Return the folds of the forward chain over backtest `errors` (see the module docstring) at
+    `cutoffs` (default :func:`selection_cutoffs`); cutoffs the errors do not reach on both sides
+    are left out."""
     folds = []
-    for cutoff in cutoffs:
+    for cutoff in selection_cutoffs(errors) if cutoffs is None else cutoffs:
         scored = [o for o in range(cutoff + 1, cutoff + 1 + SCORED_ORIGINS) if o in set(errors["origin"])]
         if not scored or not (errors["year"] <= cutoff).any():
             continue  # the backtest's origins do not reach both sides of this cutoff
@@ -249,7 +260,7 @@ class HalfLifeFold:
     summary: pd.DataFrame    # half_life, horizon: out-of-time scores
 
 
-def choose_half_life(errors: pd.DataFrame, cutoffs=SELECTION_CUTOFFS) -> list[HalfLifeFold]:
+def choose_half_life(errors: pd.DataFrame, cutoffs=None) -> list[HalfLifeFold]:
     """The forward-chained choice of the intervals' half-life over :func:`half_life_backtest`
     errors: at each cutoff, the half-life with the lowest mean interval score over SELECTION_HORIZONS
     on the forecasts (with intervals under every half-life) whose targets are at most the cutoff,
@@ -259,7 +270,7 @@ def choose_half_life(errors: pd.DataFrame, cutoffs=SELECTION_CUTOFFS) -> list[Ha
     full = cells[cells == e["half_life"].nunique()].index
     e = e[pd.MultiIndex.from_frame(e[["area_code", "origin", "horizon"]]).isin(full)]
     folds = []
-    for cutoff in cutoffs:
+    for cutoff in selection_cutoffs(e) if cutoffs is None else cutoffs:
         known = e[(e["year"] <= cutoff) & e["horizon"].isin(SELECTION_HORIZONS)]
         scored = [o for o in range(cutoff + 1, cutoff + 1 + SCORED_ORIGINS) if o in set(e["origin"])]
         if known.empty or not scored:

@@ -112,13 +112,15 @@ class ForecastReport:
                 f"{row.at[1, 'coverage80']:.0f}% of outcomes one year ahead.")
 
     def _fold(self):
-        """The forward chain's first fold: chosen on forecasts known by 2019, scored on 2020-2022."""
-        from sendlib.forecast.backtest import forward_chain
+        """The forward chain's latest fold that scores a full SCORED_ORIGINS origins (chosen on
+        forecasts known by 2019 and scored on 2020-2022, for data to January 2023)."""
+        from sendlib.forecast.backtest import SCORED_ORIGINS, forward_chain
 
         if self.errors is None or self.errors.empty:
             return None
         folds = forward_chain(self.errors, candidates=[self.method.replace(" from local count", "")])
-        return folds[0] if folds else None
+        full = [f for f in folds if len(f.scored_origins) == SCORED_ORIGINS]
+        return (full or folds)[-1] if folds else None
 
     def _scored_text(self) -> str:
         fold = self._fold()
