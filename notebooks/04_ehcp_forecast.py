@@ -84,8 +84,8 @@ nb.show(result.breakdown_table(), caption="Forecast by breakdown")
 # %% [markdown]
 # ## How accurate has this been, out of time?
 # The method was chosen on forecasts whose outcomes were known by an early cutoff, then scored on
-# later forecasts that the choice never saw, side by side with simple methods. Intervals must
-# hold their level at each recent origin, not only on average.
+# later forecasts that the choice never saw, side by side with simple methods. The second table
+# shows how the intervals held in each recent year, not only on average.
 #
 # The 80% and 95% ranges come from how far the method's own forecasts were out in earlier years,
 # the latest years counting most (chosen the same way, on early years only). They describe years
