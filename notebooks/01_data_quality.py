@@ -17,12 +17,10 @@
 cycle_id = "demo"
 census_date = "2025-01-16"
 la_code = "314"
-new_la_code = "E09000021"
 la_name = "Kingston upon Thames (synthetic person-level data)"
 raw_dir = "data/raw/demo"
 processed_dir = "data/processed/demo"
 threshold = 5
-horizon = 5
 ethnicity_grouping = "dfe"
 targets = {"issued_within_20_weeks": 90, "issued_within_20_weeks_excluding_exceptions": 90,
            "annual_reviews_within_12_months": 100}

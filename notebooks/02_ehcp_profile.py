@@ -17,7 +17,6 @@
 cycle_id = "demo"
 census_date = "2025-01-16"
 la_code = "314"
-new_la_code = "E09000021"
 la_name = "Kingston upon Thames (synthetic person-level data)"
 raw_dir = "data/raw/demo"
 processed_dir = "data/processed/demo"

@@ -208,3 +208,17 @@ def test_a_notebook_is_given_only_the_parameters_it_declares():
     assert "targets" not in budget and "comparison_figures" not in budget
     quality = declared_parameters(ROOT / "notebooks" / "01_data_quality.ipynb", cycle)
     assert quality["targets"] == cycle.notebook_parameters()["targets"]
+
+
+@pytest.mark.parametrize("nb", sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")), ids=lambda p: p.stem)
+def test_a_notebook_declares_only_parameters_it_uses(nb):
+    import re
+
+    import nbformat
+
+    cells = nbformat.read(nb, as_version=4).cells
+    declared = next(c for c in cells if "parameters" in c.get("metadata", {}).get("tags", []))
+    names = re.findall(r"^(\w+)\s*=", declared.source, re.M)
+    code = "\n".join(c.source for c in cells if c.cell_type == "code" and c is not declared)
+    unused = [n for n in names if not re.search(rf"\b{n}\b", code)]
+    assert names and not unused, f"{nb.name} declares {unused} but never uses them"
