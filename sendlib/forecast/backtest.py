@@ -238,13 +238,13 @@ def half_life_backtest(panel: Panel, method: str, areas, origins=None, horizon: 
     (the method is run once per origin; only the calibration differs). Returns the errors of
     :func:`run_backtest` with a `half_life` column (NaN for equal weights)."""
     origins = list(range(FIRST_ORIGIN, panel.last_year)) if origins is None else [int(o) for o in origins]
-    base = CaseloadModel(panel, method, max_horizon=horizon)
-    frames = []
+    frames, previous = [], None
     for half_life in half_lives:
         model = CaseloadModel(panel, method, max_horizon=horizon, half_life=half_life)
-        model.share_runs(base, before=panel.last_year + 1)
+        if previous is not None:  # the method's runs are the same under every half-life
+            model.share_runs(previous, before=panel.last_year + 1)
         scored = _forecasts(model, origins, horizon, areas)
-        base = model
+        previous = model
         frames += [f.assign(half_life=np.nan if half_life is None else float(half_life)) for f in scored]
     return _score(pd.concat(frames, ignore_index=True).dropna(subset=["actual", "point"]))
 
