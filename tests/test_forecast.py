@@ -1,6 +1,8 @@
 """Caseload forecasts: no look-ahead, reconciliation, intervals, backtest and the two commands."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -209,7 +211,8 @@ def test_backtest_command(dfe_zips, tmp_path, capsys):
     for name in ("backtest_by_la.csv", "backtest_out_of_time.csv", "backtest_out_of_time_by_origin.csv",
                  "backtest_selection.csv", "backtest_targets.csv", "dfe_checks.csv"):
         assert (tmp_path / name).stat().st_size > 0
-    assert "default method" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "default method" in out and re.search(r"nine years in ten .*: 80% intervals \d+-\d+%", out)
 
 
 # ---------------------------------------------------------------------------------------------
