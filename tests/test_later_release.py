@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from sendlib import cli
+from sendlib.errors import SendlibInputError
 from sendlib.forecast import forecast_areas
 from sendlib.sources import published
 from tests.conftest import DFE_2022, DFE_2025
@@ -88,3 +89,25 @@ def test_the_forward_chain_moves_on_with_the_data(data):
     assert selection_cutoffs(errors) == (2019, 2020, 2021, 2022) == tuple(f.cutoff for f in folds)
     assert folds[-1].scored_origins == [2023, 2024]  # the latest years are scored, not only 2020-2022
     assert decide_default(folds)[0] in {"pooled_requests", "national_growth"}
+
+
+def test_an_la_reorganised_away_is_named_not_forecast_nor_a_traceback(later, data, tmp_path, capsys, caplog):
+    # Northamptonshire (928) was split in 2021: its series ends there
+    with pytest.raises(SendlibInputError, match=r"Northamptonshire \(928\).*January 2025: its series ends in 2021"):
+        forecast_areas(data.table, ["928"], horizon=1, breakdowns=())
+    assert cli.main(["forecast", *map(str, later), "--la", "928", str(tmp_path / "one")]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.splitlines()[-1].startswith("sendlib forecast: error: no forecast: North")
+    every = forecast_areas(data.table, horizon=1, breakdowns=())
+    assert "928" not in set(every["area_code"]) and "not forecast: Northamptonshire (928)" in caplog.text
+    assert forecast_areas(data.table, ["928"], origin=2021, horizon=1, breakdowns=())["point"].notna().all()
+
+
+def test_breakdowns_are_backtested_for_the_las_published_at_each_origin(data):
+    from sendlib.forecast.backtest import backtest_breakdowns
+
+    # age bands are published to 2022; Northamptonshire's series ends in 2021
+    errors, summary = backtest_breakdowns(data.table, ["314", "928", "886"], "age", [2020, 2021, 2022], horizon=1)
+    assert set(errors["origin"]) == {2020, 2021}
+    assert set(errors.loc[errors["area_code"] == "928", "origin"]) == {2020}
+    assert summary["mape"].between(0, 100).all()

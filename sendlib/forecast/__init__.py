@@ -25,7 +25,13 @@ import os
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
+import logging  # noqa: E402
+
 import pandas as pd  # noqa: E402 (after the thread settings above)
+
+from sendlib.errors import SendlibInputError  # noqa: E402
+
+log = logging.getLogger(__name__)
 
 OUTPUT_COLUMNS = [
     "geographic_level", "area_code", "old_la_code", "new_la_code", "la_name", "region_code",
@@ -47,8 +53,26 @@ def forecast_areas(table: pd.DataFrame, areas=None, *, origin: int | None = None
     model = CaseloadModel(panel, method or DEFAULT_METHOD, max_horizon=max(int(horizon), 1))
     result = model.fit(origin)
     wanted = list(panel.caseload.index) if areas is None else list(areas)
-    total = result.forecast(horizon, areas=[a for a in wanted if a in result.log_point.index])
+    ended = _without_figure(panel, wanted, origin)
+    if ended and areas is not None:
+        raise SendlibInputError(f"no forecast: {next(iter(ended.values()))}",
+                                hint="choose an --origin up to its last year, or the LA that took its place")
+    for why in ended.values():
+        log.warning("not forecast: %s", why)
+    total = result.forecast(horizon, areas=[a for a in wanted if a in result.log_point.index and a not in ended])
     return with_breakdowns(total, table, breakdowns)
+
+
+def _without_figure(panel, areas, origin: int) -> dict[str, str]:
+    """The `areas` with no published caseload at `origin` (an LA reorganised away, say), and why."""
+    out = {}
+    for area in areas:
+        row = panel.caseload.loc[area].dropna() if area in panel.caseload.index else pd.Series(dtype=float)
+        if origin not in row.index:
+            last = f"its series ends in {int(row.index.max())}" if len(row) else "it has no published caseload"
+            out[area] = (f"{panel.areas['name'].get(area, area)} ({area}) has no published caseload for "
+                         f"January {origin}: {last}")
+    return out
 
 
 def with_breakdowns(total: pd.DataFrame, table: pd.DataFrame, breakdowns=("age", "placement")) -> pd.DataFrame:

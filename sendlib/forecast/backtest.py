@@ -331,8 +331,10 @@ def backtest_breakdowns(table: pd.DataFrame, areas, topic: str, origins, horizon
     actual = dfe.series(table, topic).stack().rename("actual")
     actual.index.names = ["area_code", "breakdown", "year"]
     frames = []
+    caseload = dfe.total_series(table)
     for origin in origins:
-        fc = forecast_areas(table, list(areas), origin=origin, horizon=horizon, breakdowns=(topic,))
+        published = [a for a in areas if a in caseload.index and pd.notna(caseload.at[a, origin])]
+        fc = forecast_areas(table, published, origin=origin, horizon=horizon, breakdowns=(topic,))
         fc = fc[fc["breakdown_topic"] == topic].join(actual, on=["area_code", "breakdown", "year"])
         frames.append(fc.dropna(subset=["actual"]))
     errors = pd.concat(frames, ignore_index=True)
