@@ -32,7 +32,7 @@ The interval of an LA of caseload n at horizon h is point + q x sqrt(stretch_h^2
 national_h^2), q the standardised quantiles.
 
 **What one year's coverage can be**: the intervals hold their level on average over origins, but
-not exactly at each. How widely LAs' errors spread changes from one year to the next (by about 20%,
+not exactly at each. How widely LAs' errors spread changes from one year to the next (by about 22%,
 with no sign at the origin of which way), and an interval set on last year's spread holds less in
 a year whose errors spread out, more in one whose errors draw together. :func:`spread_change`
 measures that change from past errors and :func:`coverage_band` turns it into the range one
