@@ -159,7 +159,7 @@ def main() -> int:
         failures += [f"cutoff {fold.cutoff}, h={int(r.horizon)}: target missed (MAPE {r.mape:.2f}, "
                      f"80% {r.coverage80:.1f}, 95% {r.coverage95:.1f})"
                      for r in check.itertuples() if r.horizon in (1, 2) and not r.met]
-        bands = ", ".join(f"{c[-2:]}% intervals {low:.1f}-{high:.1f}%" for c, (low, high) in fold.bands.items())
+        bands = fold.band_text(digits=1)
         print(f"one origin's coverage, 9 years in 10 (spread changing {fold.spread_change:.3f} a year on the log "
               f"scale, known by {fold.cutoff}): {bands}")
         failures += [f"cutoff {fold.cutoff}, origin {int(r.origin)}: one year ahead, coverage {r.coverage80:.1f} / "

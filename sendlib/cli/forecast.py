@@ -201,7 +201,7 @@ def run_backtest(args) -> int:
         if fold.bands:
             print(f"one year's coverage by {fold.chosen}, nine years in ten (the spread of errors changed by "
                   f"{fold.spread_change:.2f} a year on the log scale by {fold.cutoff}): "
-                  + ", ".join(f"{c[-2:]}% intervals {low:.0f}-{high:.0f}%" for c, (low, high) in fold.bands.items()))
+                  + fold.band_text())
     print(f"\ndefault method: {default} ({why}); {len(areas)} LAs, {seconds:.1f} s")
     print(f"\n{out_dir}", file=sys.stderr)
     return 0

@@ -156,6 +156,11 @@ class Fold:
     spread_change: float = float("nan")  # the chosen method's year-on-year change in spread, known at cutoff
     bands: dict[str, tuple[float, float]] = field(default_factory=dict)  # coverage80/95: one origin's 9-in-10 range
 
+    def band_text(self, digits: int = 0) -> str:
+        """The bands in words: '80% intervals 64-93%, 95% intervals 84-99%'."""
+        return ", ".join(f"{c[-2:]}% intervals {low:.{digits}f}-{high:.{digits}f}%"
+                         for c, (low, high) in self.bands.items())
+
     def outside_band(self, horizon: int = 1) -> pd.DataFrame:
         """The chosen method's out-of-time origins whose coverage fell outside its band."""
         b = self.by_origin[(self.by_origin["method"] == self.chosen) & (self.by_origin["horizon"] == horizon)]
